@@ -1,0 +1,3 @@
+"""Routes of /api/v1/; each app adds its own views here."""
+
+urlpatterns: list = []

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FlxhubConfig(AppConfig):
+    name = "flxhub"
+    verbose_name = "flxhub"
