@@ -1,0 +1,18 @@
+from .fulfillment import (
+    AckLine,
+    Acknowledgement,
+    FREvent,
+    FRLine,
+    FulfillmentRequest,
+    Shipment,
+    ShipmentLine,
+    SourceInvoice,
+    SourceInvoiceLine,
+)
+from .orders import Order, OrderLine, RoutingGroup, RoutingPriority
+from .tokens import ApiToken, IdempotencyKey
+
+__all__ = [
+    "AckLine", "Acknowledgement", "ApiToken", "FREvent", "FRLine", "FulfillmentRequest", "IdempotencyKey", "Order",
+    "OrderLine", "RoutingGroup", "RoutingPriority", "Shipment", "ShipmentLine", "SourceInvoice", "SourceInvoiceLine",
+]

@@ -1,0 +1,10 @@
+"""Order tasks: thin wrappers that take ids and call one service."""
+
+from celery import shared_task
+
+from .services.order_status import order_refresh_status
+
+
+@shared_task(name="orders.order_refresh_status", ignore_result=True)
+def order_refresh_status_task(order_id: int) -> None:
+    order_refresh_status(order_id=order_id)
