@@ -9,8 +9,14 @@ class ApplicationError(Exception):
     code = "application_error"
     http_status = 400
 
-    def __init__(self, message: str, *, code: str | None = None, http_status: int | None = None,
-                 details: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        details: dict[str, Any] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if code:

@@ -64,7 +64,9 @@ class Listing(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["channel", "listing_sku"], name="listing_unique_sku_per_channel")]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "listing_sku"], name="listing_unique_sku_per_channel")
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel}: {self.listing_sku}"
@@ -77,7 +79,7 @@ class InventoryParent(models.Model):
     description = models.TextField(blank=True)
     brand = models.CharField(max_length=200, blank=True)
     category = models.CharField(max_length=300, blank=True)
-    options = models.JSONField(default=list, blank=True, help_text="Option names, e.g. [\"Color\", \"Size\"].")
+    options = models.JSONField(default=list, blank=True, help_text='Option names, e.g. ["Color", "Size"].')
     attributes = models.JSONField(default=dict, blank=True)
     images = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -98,7 +100,9 @@ class InventoryVariant(models.Model):
         DISCONTINUED = "discontinued", "Discontinued"
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="inventory_variants")
-    parent = models.ForeignKey(InventoryParent, null=True, blank=True, on_delete=models.SET_NULL, related_name="variants")
+    parent = models.ForeignKey(
+        InventoryParent, null=True, blank=True, on_delete=models.SET_NULL, related_name="variants"
+    )
     sku = models.CharField(max_length=255)
     master_sku = models.CharField(max_length=255, blank=True, db_index=True)
     upc = models.CharField(max_length=14, blank=True, db_index=True)
@@ -129,7 +133,9 @@ class InventoryVariant(models.Model):
         ProductVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="source_variants"
     )
     is_excluded = models.BooleanField(default=False, help_text="Matched an exclusion rule; never routed.")
-    content_hash = models.CharField(max_length=32, blank=True, help_text="Hash of the last applied row, to skip no-ops.")
+    content_hash = models.CharField(
+        max_length=32, blank=True, help_text="Hash of the last applied row, to skip no-ops."
+    )
     quantity_updated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -140,9 +146,7 @@ class InventoryVariant(models.Model):
             models.UniqueConstraint(fields=["source", "sku"], name="variant_unique_sku_per_source"),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="variant_quantity_non_negative"),
             models.CheckConstraint(condition=Q(committed_quantity__gte=0), name="variant_committed_non_negative"),
-            models.CheckConstraint(
-                condition=Q(cost__isnull=True) | Q(cost__gte=0), name="variant_cost_non_negative"
-            ),
+            models.CheckConstraint(condition=Q(cost__isnull=True) | Q(cost__gte=0), name="variant_cost_non_negative"),
         ]
         indexes = [models.Index(fields=["product_variant", "status"])]
 
@@ -184,5 +188,3 @@ class ExclusionRule(models.Model):
 
     def __str__(self) -> str:
         return f"exclude {self.field} = {self.value}"
-
-

@@ -17,7 +17,9 @@ class GlobalSettings(models.Model):
     fr_number_prefix = models.CharField(max_length=20, blank=True)
     fr_number_max_length = models.PositiveSmallIntegerField(default=30)
     feed_safety_threshold = models.DecimalField(
-        max_digits=4, decimal_places=3, default=Decimal("0.5"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.5"),
         validators=[MinValueValidator(0), MaxValueValidator(1)],
         help_text="Hold a feed that would archive or zero more than this share of a source's active variants.",
     )
@@ -78,7 +80,7 @@ class Source(models.Model):
     fr_number_prefix = models.CharField(max_length=20, blank=True)
     fr_number_max_length = models.PositiveSmallIntegerField(null=True, blank=True)
     fr_number_strategy = models.CharField(max_length=30, default="order_number_suffix")
-    shipping_method_map = models.JSONField(default=dict, blank=True, help_text='Our method → the source\'s code.')
+    shipping_method_map = models.JSONField(default=dict, blank=True, help_text="Our method → the source's code.")
     rejected_line_strategy = models.CharField(
         max_length=20, choices=RejectedLineStrategy.choices, default=RejectedLineStrategy.REGENERATE
     )

@@ -37,7 +37,9 @@ def _secret(name: str, filename: str, generate) -> str:
 
 SECRET_KEY = _secret("SECRET_KEY", "secret_key", new_django_secret)
 # One or more Fernet keys, comma-separated; the first encrypts, all decrypt (rotation).
-FIELD_ENCRYPTION_KEYS = [k.strip() for k in _secret("FIELD_ENCRYPTION_KEYS", "field_encryption_key", new_fernet_key).split(",") if k.strip()]
+FIELD_ENCRYPTION_KEYS = [
+    k.strip() for k in _secret("FIELD_ENCRYPTION_KEYS", "field_encryption_key", new_fernet_key).split(",") if k.strip()
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

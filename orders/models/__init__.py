@@ -13,6 +13,19 @@ from .orders import Order, OrderLine, RoutingGroup, RoutingPriority
 from .tokens import ApiToken, IdempotencyKey
 
 __all__ = [
-    "AckLine", "Acknowledgement", "ApiToken", "FREvent", "FRLine", "FulfillmentRequest", "IdempotencyKey", "Order",
-    "OrderLine", "RoutingGroup", "RoutingPriority", "Shipment", "ShipmentLine", "SourceInvoice", "SourceInvoiceLine",
+    "AckLine",
+    "Acknowledgement",
+    "ApiToken",
+    "FREvent",
+    "FRLine",
+    "FulfillmentRequest",
+    "IdempotencyKey",
+    "Order",
+    "OrderLine",
+    "RoutingGroup",
+    "RoutingPriority",
+    "Shipment",
+    "ShipmentLine",
+    "SourceInvoice",
+    "SourceInvoiceLine",
 ]

@@ -78,7 +78,9 @@ class RoutingGroup(models.Model):
     class Meta:
         ordering = ["position", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_routing_group"),
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_routing_group"
+            ),
         ]
 
     def __str__(self) -> str:

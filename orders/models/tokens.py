@@ -37,7 +37,7 @@ class ApiToken(models.Model):
                     | Q(kind="channel", source__isnull=True, channel__isnull=False)
                 ),
                 name="api_token_scope_matches_kind",
-                violation_error_message="A source token needs a source, a channel token a channel, an account token neither.",
+                violation_error_message="A source token needs a source, a channel token a channel, an account neither.",
             ),
         ]
 

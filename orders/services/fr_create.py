@@ -23,7 +23,12 @@ class FRLineRequest:
 
 
 def fr_create(
-    *, order_id: int, source_id: int, lines: list[FRLineRequest], actor=None, actor_label: str = "",
+    *,
+    order_id: int,
+    source_id: int,
+    lines: list[FRLineRequest],
+    actor=None,
+    actor_label: str = "",
     routing_decision: dict | None = None,
 ) -> FulfillmentRequest:
     """Create one FR of ``lines`` at ``source_id``; validate first, then write everything in one transaction.
@@ -57,29 +62,46 @@ def fr_create(
             number = f"{number}~{uuid.uuid4().hex[:6]}"
 
         fr = FulfillmentRequest.objects.create(
-            number=number, order=order, source=source, shipping_method=order.requested_shipping_method,
+            number=number,
+            order=order,
+            source=source,
+            shipping_method=order.requested_shipping_method,
             source_shipping_code=source.shipping_method_map.get(order.requested_shipping_method, ""),
             routing_decision=routing_decision or {},
         )
         FRLine.objects.bulk_create(
             FRLine(
-                fulfillment_request=fr, order_line_id=req.order_line_id, variant_id=req.variant_id,
-                sku=variants[req.variant_id].sku, master_sku=variants[req.variant_id].master_sku,
-                upc=variants[req.variant_id].upc, mpn=variants[req.variant_id].mpn,
+                fulfillment_request=fr,
+                order_line_id=req.order_line_id,
+                variant_id=req.variant_id,
+                sku=variants[req.variant_id].sku,
+                master_sku=variants[req.variant_id].master_sku,
+                upc=variants[req.variant_id].upc,
+                mpn=variants[req.variant_id].mpn,
                 title=variants[req.variant_id].title or order_lines[req.order_line_id].title,
-                cost=variants[req.variant_id].cost, quantity=req.quantity,
+                cost=variants[req.variant_id].cost,
+                quantity=req.quantity,
             )
             for req in lines
         )
         fr_commit_stock(fr=fr)
         FREvent.objects.create(
-            fulfillment_request=fr, kind=FREvent.Kind.STAGE, to_status=fr.status, actor=actor,
+            fulfillment_request=fr,
+            kind=FREvent.Kind.STAGE,
+            to_status=fr.status,
+            actor=actor,
             actor_label=actor_label or ("user" if actor else "system"),
-            reason=f"Generated for {source} with {len(lines)} line(s).", data={"number": number},
+            reason=f"Generated for {source} with {len(lines)} line(s).",
+            data={"number": number},
         )
     if hold_reason:
         return fr_transition(fr_id=fr.pk, to=FulfillmentRequest.Status.ON_HOLD, actor=actor, reason=hold_reason)
     if settings.auto_process:
-        return fr_transition(fr_id=fr.pk, to=FulfillmentRequest.Status.PROCESSING, actor=actor,
-                             actor_label=actor_label, reason="Auto-process is on for this source.")
+        return fr_transition(
+            fr_id=fr.pk,
+            to=FulfillmentRequest.Status.PROCESSING,
+            actor=actor,
+            actor_label=actor_label,
+            reason="Auto-process is on for this source.",
+        )
     return fr

@@ -96,8 +96,13 @@ def fr_set_shipping_status(*, fr: FulfillmentRequest, actor=None, actor_label: s
     if new == fr.shipping_status:
         return
     FREvent.objects.create(
-        fulfillment_request=fr, kind=FREvent.Kind.SHIPPING, from_status=fr.shipping_status, to_status=new,
-        actor=actor, actor_label=actor_label or ("user" if actor else "system"), reason=reason,
+        fulfillment_request=fr,
+        kind=FREvent.Kind.SHIPPING,
+        from_status=fr.shipping_status,
+        to_status=new,
+        actor=actor,
+        actor_label=actor_label or ("user" if actor else "system"),
+        reason=reason,
     )
     fr.shipping_status = new
     if new == ShippingStatus.SHIPPED:
@@ -136,8 +141,14 @@ def fr_transition(
         elif to in (Status.PROCESSING, Status.UNPROCESSED):
             fr.status_reason = ""
         FREvent.objects.create(
-            fulfillment_request=fr, kind=FREvent.Kind.STATUS, from_status=current, to_status=to, actor=actor,
-            actor_label=actor_label or ("user" if actor else "system"), reason=reason, data=data or {},
+            fulfillment_request=fr,
+            kind=FREvent.Kind.STATUS,
+            from_status=current,
+            to_status=to,
+            actor=actor,
+            actor_label=actor_label or ("user" if actor else "system"),
+            reason=reason,
+            data=data or {},
         )
         if to in FINAL:
             fr_set_shipping_status(fr=fr, actor=actor, actor_label=actor_label, reason=reason)

@@ -21,9 +21,18 @@ class ShipmentLineRequest:
 
 
 def shipment_record(
-    *, fr_id: int, tracking_number: str, lines: list[ShipmentLineRequest], carrier: str = "", method: str = "",
-    shipped_at: datetime | None = None, cost: Decimal | None = None, tracking_url: str = "",
-    allow_duplicate_tracking: bool = False, actor=None, actor_label: str = "",
+    *,
+    fr_id: int,
+    tracking_number: str,
+    lines: list[ShipmentLineRequest],
+    carrier: str = "",
+    method: str = "",
+    shipped_at: datetime | None = None,
+    cost: Decimal | None = None,
+    tracking_url: str = "",
+    allow_duplicate_tracking: bool = False,
+    actor=None,
+    actor_label: str = "",
 ) -> tuple[Shipment, bool]:
     """Record a shipment on a processed or acknowledged FR; return (shipment, created).
 
@@ -61,8 +70,14 @@ def shipment_record(
                 )
             resolved.append((line, req.quantity))
         shipment = Shipment.objects.create(
-            fulfillment_request=fr, tracking_number=tracking_number, tracking_url=tracking_url, carrier=carrier,
-            method=method, shipped_at=shipped_at, cost=cost, allow_duplicate_tracking=allow_duplicate_tracking,
+            fulfillment_request=fr,
+            tracking_number=tracking_number,
+            tracking_url=tracking_url,
+            carrier=carrier,
+            method=method,
+            shipped_at=shipped_at,
+            cost=cost,
+            allow_duplicate_tracking=allow_duplicate_tracking,
         )
         for line, quantity in resolved:
             ShipmentLine.objects.create(shipment=shipment, fr_line=line, quantity=quantity)
