@@ -1,4 +1,4 @@
-"""A real Celery worker process runs tasks: on Redis with PostgreSQL, and in the embedded mode (SQLite + filesystem broker)."""
+"""A real Celery worker process runs tasks: on Redis with PostgreSQL, and embedded (SQLite + filesystem broker)."""
 
 import os
 import subprocess
