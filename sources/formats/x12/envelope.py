@@ -31,6 +31,7 @@ class Transaction:
     group_index: int
     index: int
     issues: list[Issue] = field(default_factory=list)
+    strict: bool = False
     _document: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -197,9 +198,6 @@ class _Builder:
         self.owner[segment.position] = self.group
         if any(group.control_number == get(6) for group in self.interchange.groups[:-1]):
             self.issue("group_control_duplicate", f"GS06 {get(6)!r} repeats in this interchange", segment, 6)
-        else:
-            self.interchange.groups.append(self.group)
-            self.owner[segment.position] = self.group
         # GS08 "004010…" goes with ISA12 "00401"/"00400": compare the release family, not the exact edition.
         if get(8) and get(8)[:4] != self.interchange.version[:4]:
             self.issue(
@@ -221,6 +219,7 @@ class _Builder:
             interchange_index=self.interchange.index,
             group_index=group.index,
             index=len(group.transactions),
+            strict=self.strict,
         )
         if any(t.control_number == segment.get(2) for t in group.transactions):
             self.issue("transaction_control_duplicate", f"ST02 {segment.get(2)!r} repeats in this group", segment, 2)
