@@ -1,0 +1,213 @@
+"""Admin for orders and fulfillment requests. Statuses move only through the FR state machine's actions."""
+
+from django.contrib import admin, messages
+
+from flxhub.exceptions import ApplicationError
+
+from .models import (
+    AckLine,
+    Acknowledgement,
+    ApiToken,
+    FREvent,
+    FRLine,
+    FulfillmentRequest,
+    Order,
+    OrderLine,
+    RoutingGroup,
+    RoutingPriority,
+    Shipment,
+    ShipmentLine,
+    SourceInvoice,
+    SourceInvoiceLine,
+)
+from .services.fr_status import fr_transition
+
+Status = FulfillmentRequest.Status
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    raw_id_fields = ["product_variant"]
+
+
+class FulfillmentRequestInline(admin.TabularInline):
+    model = FulfillmentRequest
+    extra = 0
+    fields = ["number", "source", "status", "shipping_status", "invoice_status"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+    max_num = 0
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["channel_order_number", "channel", "status", "ship_name", "ship_country", "created_at"]
+    list_filter = ["status", "channel", "ship_country"]
+    search_fields = ["channel_order_number", "customer_name", "customer_email", "ship_name"]
+    date_hierarchy = "created_at"
+    inlines = [OrderLineInline, FulfillmentRequestInline]
+
+
+class FRLineInline(admin.TabularInline):
+    model = FRLine
+    extra = 0
+    can_delete = False
+    max_num = 0
+    fields = [
+        "sku",
+        "master_sku",
+        "title",
+        "cost",
+        "quantity",
+        "acknowledged_quantity",
+        "backordered_quantity",
+        "canceled_quantity",
+        "shipped_quantity",
+        "voided_quantity",
+        "committed_quantity",
+    ]
+    readonly_fields = fields
+
+
+class FREventInline(admin.TabularInline):
+    model = FREvent
+    extra = 0
+    can_delete = False
+    max_num = 0
+    fields = ["created_at", "kind", "from_status", "to_status", "actor", "actor_label", "reason"]
+    readonly_fields = fields
+
+
+def _transition_action(to: str, label: str):
+    def action(modeladmin, request, queryset):
+        moved, refused = 0, []
+        for fr in queryset.order_by("pk"):
+            try:
+                fr_transition(fr_id=fr.pk, to=to, actor=request.user, reason=f"Admin action: {label}")
+                moved += 1
+            except ApplicationError as exc:
+                refused.append(exc.message)
+        if moved:
+            modeladmin.message_user(request, f"{label}: {moved} FR(s).", messages.SUCCESS)
+        for message in refused:
+            modeladmin.message_user(request, message, messages.ERROR)
+
+    action.__name__ = f"fr_to_{to}"
+    action.short_description = f"{label} selected FRs"
+    return action
+
+
+@admin.register(FulfillmentRequest)
+class FulfillmentRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "order",
+        "source",
+        "status",
+        "shipping_status",
+        "invoice_status",
+        "generated_at",
+        "updated_at",
+    ]
+    list_filter = ["status", "shipping_status", "invoice_status", "source"]
+    search_fields = ["number", "order__channel_order_number", "source_reference", "lines__sku"]
+    list_select_related = ["order", "source"]
+    date_hierarchy = "generated_at"
+    readonly_fields = [
+        "number",
+        "order",
+        "source",
+        "status",
+        "shipping_status",
+        "invoice_status",
+        "status_reason",
+        "routing_decision",
+        "send_attempt",
+        "generated_at",
+        "sent_at",
+        "acknowledged_at",
+        "shipped_at",
+        "canceled_at",
+        "voided_at",
+        "updated_at",
+    ]
+    inlines = [FRLineInline, FREventInline]
+    actions = [
+        _transition_action(Status.PROCESSING, "Process"),
+        _transition_action(Status.PROCESSED, "Mark processed"),
+        _transition_action(Status.ACKNOWLEDGED, "Mark acknowledged"),
+        _transition_action(Status.VOIDED, "Void"),
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class ShipmentLineInline(admin.TabularInline):
+    model = ShipmentLine
+    extra = 0
+    raw_id_fields = ["fr_line"]
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(admin.ModelAdmin):
+    list_display = ["tracking_number", "carrier", "method", "fulfillment_request", "shipped_at", "created_at"]
+    list_filter = ["carrier"]
+    search_fields = ["tracking_number", "fulfillment_request__number"]
+    raw_id_fields = ["fulfillment_request"]
+    inlines = [ShipmentLineInline]
+
+
+class AckLineInline(admin.TabularInline):
+    model = AckLine
+    extra = 0
+    raw_id_fields = ["fr_line"]
+
+
+@admin.register(Acknowledgement)
+class AcknowledgementAdmin(admin.ModelAdmin):
+    list_display = ["fulfillment_request", "source_reference", "received_at"]
+    search_fields = ["fulfillment_request__number", "source_reference"]
+    raw_id_fields = ["fulfillment_request"]
+    inlines = [AckLineInline]
+
+
+class SourceInvoiceLineInline(admin.TabularInline):
+    model = SourceInvoiceLine
+    extra = 0
+    raw_id_fields = ["fr_line"]
+
+
+@admin.register(SourceInvoice)
+class SourceInvoiceAdmin(admin.ModelAdmin):
+    list_display = ["invoice_number", "source", "po_number", "total", "match_status", "invoice_date"]
+    list_filter = ["match_status", "source"]
+    search_fields = ["invoice_number", "po_number", "fulfillment_request__number"]
+    raw_id_fields = ["fulfillment_request"]
+    inlines = [SourceInvoiceLineInline]
+
+
+class RoutingPriorityInline(admin.TabularInline):
+    model = RoutingPriority
+    extra = 0
+
+
+@admin.register(RoutingGroup)
+class RoutingGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_default", "position", "allow_split"]
+    inlines = [RoutingPriorityInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created with `manage.py create_api_token` (shown once); the admin lists and revokes them."""
+
+    list_display = ["name", "kind", "prefix", "source", "channel", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = ["kind"]
+    search_fields = ["name", "prefix"]
+    readonly_fields = ["prefix", "key_hash", "last_used_at", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
