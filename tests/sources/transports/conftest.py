@@ -1,0 +1,141 @@
+"""Fixtures that start real servers on loopback for the transport tests; none of them touches the database."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from sources.transports import ConnectionSettings
+from tests.sources.transports import servers
+
+FEED = b"sku;quantity\nUSD-1;5\nUSD-2;0\n"
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory) -> servers.SelfSignedCertificate:
+    return servers.make_self_signed_certificate(tmp_path_factory.mktemp("tls"))
+
+
+def seed_folder(root: Path) -> None:
+    """Give a server root an ``in`` folder with two feeds and a stray file the tests' patterns leave out."""
+    (root / "in").mkdir(parents=True)
+    (root / "in" / "inventory.csv").write_bytes(FEED)
+    (root / "in" / "prices.csv").write_bytes(b"sku;cost\nUSD-1;9,50\n")
+    (root / "in" / "readme.txt").write_bytes(b"not a feed")
+
+
+@pytest.fixture
+def ftp_server(tmp_path):
+    root = tmp_path / "ftp"
+    seed_folder(root)
+    with servers.FTPServerThread(root, "feeds", "s3cret-ftp") as info:
+        yield info
+
+
+@pytest.fixture
+def ftps_server(tmp_path, certificate):
+    try:
+        import OpenSSL  # noqa: F401 -- pyftpdlib's TLS handler needs pyOpenSSL
+    except ImportError:
+        pytest.fail("The FTPS test server needs pyOpenSSL: pip install pyopenssl (a dev dependency)")
+    root = tmp_path / "ftps"
+    seed_folder(root)
+    with servers.FTPServerThread(root, "feeds", "s3cret-ftps", certificate=certificate) as info:
+        yield info
+
+
+@pytest.fixture
+def ftp_settings(ftp_server) -> ConnectionSettings:
+    return ConnectionSettings(
+        kind="ftp",
+        host=ftp_server.host,
+        port=ftp_server.port,
+        username=ftp_server.username,
+        password=ftp_server.password,
+        path="/in",
+        timeout=5,
+    )
+
+
+@pytest.fixture
+def ftps_settings(ftps_server, certificate) -> ConnectionSettings:
+    return ConnectionSettings(
+        kind="ftps",
+        host=ftps_server.host,
+        port=ftps_server.port,
+        username=ftps_server.username,
+        password=ftps_server.password,
+        path="/in",
+        timeout=5,
+        options={"ca_cert": certificate.certificate_pem},
+    )
+
+
+@dataclass
+class SSHKeys:
+    """Key material for the SFTP tests, made once per session (RSA generation is slow)."""
+
+    server_key: object
+    other_server_key: object
+    other_server_host_key: str
+    ed25519_private: str
+    ecdsa_private: str
+    rsa_private: str
+    encrypted_private: str
+    passphrase: str
+    unknown_private: str
+    client_public_keys: list
+
+
+@pytest.fixture(scope="session")
+def ssh_keys() -> SSHKeys:
+    import asyncssh
+
+    ed25519 = asyncssh.generate_private_key("ssh-ed25519")
+    ecdsa = asyncssh.generate_private_key("ecdsa-sha2-nistp256")
+    rsa = asyncssh.generate_private_key("ssh-rsa", key_size=2048)
+    encrypted = asyncssh.generate_private_key("ssh-ed25519")
+    other_server_key = asyncssh.generate_private_key("ssh-ed25519")
+    with warnings.catch_warnings():
+        # Few key-derivation rounds keep the tests fast; bcrypt warns that this is weak, which is fine for a test key.
+        warnings.simplefilter("ignore", UserWarning)
+        encrypted_private = encrypted.export_private_key("openssh", passphrase="open sesame", rounds=4).decode()
+    return SSHKeys(
+        server_key=asyncssh.generate_private_key("ssh-ed25519"),
+        other_server_key=other_server_key,
+        other_server_host_key=" ".join(other_server_key.export_public_key("openssh").decode().split()[:2]),
+        ed25519_private=ed25519.export_private_key("openssh").decode(),
+        ecdsa_private=ecdsa.export_private_key("pkcs1-pem").decode(),
+        rsa_private=rsa.export_private_key("pkcs1-pem").decode(),
+        encrypted_private=encrypted_private,
+        passphrase="open sesame",
+        unknown_private=asyncssh.generate_private_key("ssh-ed25519").export_private_key("openssh").decode(),
+        client_public_keys=[ed25519, ecdsa, rsa, encrypted],
+    )
+
+
+@pytest.fixture
+def sftp_server(tmp_path, ssh_keys):
+    root = tmp_path / "sftp"
+    seed_folder(root)
+    with servers.SFTPServerThread(
+        root, "feeds", "s3cret-sftp", ssh_keys.server_key, client_keys=ssh_keys.client_public_keys
+    ) as info:
+        yield info
+
+
+@pytest.fixture
+def sftp_settings(sftp_server) -> ConnectionSettings:
+    return ConnectionSettings(
+        kind="sftp",
+        host=sftp_server.host,
+        port=sftp_server.port,
+        username=sftp_server.username,
+        password=sftp_server.password,
+        pinned_host_key=sftp_server.host_key,
+        path="/in",
+        timeout=5,
+    )
