@@ -3,7 +3,13 @@
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from flxhub.exceptions import ApplicationError
 
 from .models import (
     Connection,
@@ -16,6 +22,10 @@ from .models import (
     Source,
     SupplierDirectoryEntry,
 )
+from .selectors import run_row_errors_csv
+from .services.connections import connection_test
+from .services.runs import integration_trigger, run_release_held
+from .services.schedules import integration_sync_schedule
 
 
 @admin.register(GlobalSettings)
@@ -95,6 +105,14 @@ class ConnectionAdmin(admin.ModelAdmin):
     list_filter = ["kind", "last_test_ok"]
     search_fields = ["source__name", "host", "username"]
     readonly_fields = ["pinned_host_key", "last_tested_at", "last_test_ok", "last_test_message"]
+    actions = ["test_connection"]
+
+    @admin.action(description="Test connection")
+    def test_connection(self, request, queryset):
+        for connection in queryset:
+            verdict = connection_test(connection_id=connection.pk)
+            level = messages.SUCCESS if verdict.ok else messages.ERROR
+            self.message_user(request, f"{connection}: {verdict.message}", level)
 
     @admin.display(boolean=True, description="secrets set")
     def has_secrets(self, obj):
@@ -120,6 +138,24 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_filter = ["operation", "file_format", "schedule", "is_enabled", "source"]
     search_fields = ["name", "source__name", "path", "file_pattern"]
     readonly_fields = ["periodic_task", "claimed_by_run", "claim_expires_at"]
+    actions = ["run_now", "run_now_forced"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        integration_sync_schedule(integration_id=obj.pk)
+
+    def _run(self, request, queryset, force):
+        for integration in queryset:
+            run = integration_trigger(integration_id=integration.pk, force=force)
+            self.message_user(request, f"Queued run {run.pk} of {integration}.", messages.SUCCESS)
+
+    @admin.action(description="Run now")
+    def run_now(self, request, queryset):
+        self._run(request, queryset, force=False)
+
+    @admin.action(description="Run now, even if the same file was applied before")
+    def run_now_forced(self, request, queryset):
+        self._run(request, queryset, force=True)
 
 
 class RunRowErrorInline(admin.TabularInline):
@@ -149,9 +185,38 @@ class IntegrationRunAdmin(admin.ModelAdmin):
     search_fields = ["integration__name", "integration__source__name", "input_name", "input_hash"]
     date_hierarchy = "queued_at"
     inlines = [RunRowErrorInline]
+    actions = ["release_held"]
+
+    def get_urls(self):
+        extra = [
+            path("<int:run_id>/row-errors.csv", self.admin_site.admin_view(self.row_errors_csv), name="run_row_errors"),
+        ]
+        return extra + super().get_urls()
+
+    def row_errors_csv(self, request, run_id):
+        run = get_object_or_404(IntegrationRun, pk=run_id)
+        response = StreamingHttpResponse(run_row_errors_csv(run_id=run.pk), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="run-{run.pk}-row-errors.csv"'
+        return response
+
+    @admin.display(description="row errors")
+    def row_errors_link(self, obj):
+        if not obj.error_count:
+            return "none"
+        url = reverse("admin:run_row_errors", args=[obj.pk])
+        return format_html('<a href="{}">{} errors (CSV)</a>', url, obj.error_count)
+
+    @admin.action(description="Release held feed (apply it)")
+    def release_held(self, request, queryset):
+        for run in queryset:
+            try:
+                new = run_release_held(run_id=run.pk)
+                self.message_user(request, f"Run {run.pk} released as run {new.pk}.", messages.SUCCESS)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
+        return [f.name for f in self.model._meta.fields] + ["row_errors_link"]
 
     def has_add_permission(self, request):
         return False

@@ -1,0 +1,1 @@
+"""Services: the only code that writes sources, connections, integrations and runs."""
