@@ -302,11 +302,8 @@ def network_error(error: BaseException, *, host: str, port: int | None, timeout:
         return TransientTransportError(f"The connection to {where} was closed or reset", code="transport_reset")
     if isinstance(error, OSError) and error.errno in {errno.EHOSTUNREACH, errno.ENETUNREACH}:
         return TransientTransportError(f"Host unreachable: no route to {where}", code="transport_unreachable")
-    if isinstance(error, OSError):
-        return TransientTransportError(
-            f"Network error talking to {where}: {error.strerror or error}", code="transport_network_error"
-        )
-    raise error
+    detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or type(error).__name__
+    return TransientTransportError(f"Network error talking to {where}: {detail}", code="transport_network_error")
 
 
 # Each kind names the class that serves it; modules are imported on first use so an FTP run

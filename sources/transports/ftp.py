@@ -82,8 +82,7 @@ class FTPTransport(BaseTransport):
             if self.tls:
                 with self.errors(refused="The server does not offer FTPS (it refused AUTH TLS)"):
                     ftp.auth()
-            with self.errors(refused="Wrong username or password"):
-                ftp.login(settings.username or "anonymous", settings.password)
+            ftp.login(settings.username or "anonymous", settings.password)
             if self.tls:
                 ftp.prot_p()
             ftp.set_pasv(settings.passive)
@@ -105,11 +104,15 @@ class FTPTransport(BaseTransport):
             reply = str(error)
             if missing and reply.startswith(("550", "450")):
                 raise TransportError(missing, code="transport_not_found") from None
-            if refused or reply.startswith("530"):
-                code = "transport_auth_failed" if reply.startswith("530") else "transport_refused"
-                self.close()
-                raise TransportError(refused or "Wrong username or password", code=code) from None
-            raise TransportError(f"The FTP server refused: {reply}", code="transport_refused") from None
+            self.close()
+            if not self.tls and ("TLS" in reply or "SSL" in reply):
+                raise TransportError(
+                    "The server requires FTPS (FTP over TLS): switch the connection to FTPS",
+                    code="transport_tls_required",
+                ) from None
+            if reply.startswith("530"):
+                raise TransportError("Wrong username or password", code="transport_auth_failed") from None
+            raise TransportError(refused or f"The FTP server refused: {reply}", code="transport_refused") from None
         except ftplib.error_temp as error:
             self.close()
             raise TransientTransportError(

@@ -178,7 +178,10 @@ class SFTPTransport(BaseTransport):
                 preferred = HOST_KEY_ALGORITHMS.get(pinned_type, (pinned_type,))
                 options = ssh.get_security_options()
                 options.key_types = [*preferred, *(name for name in options.key_types if name not in preferred)]
-            ssh.start_client(timeout=settings.timeout)
+            # Twice the timeout, so the banner and handshake timeouts fire first and say what was awaited.
+            ssh.start_client(timeout=settings.timeout * 2)
+            if not ssh.initial_kex_done:
+                raise TimeoutError
             self.host_key = ssh.get_remote_server_key()
             offered = fingerprint(self.host_key.asbytes())
             if pinned_fingerprint and offered != pinned_fingerprint:
@@ -240,6 +243,12 @@ class SFTPTransport(BaseTransport):
             raise
         except paramiko.SSHException as error:
             self.close()
+            # paramiko's reader thread turns socket failures into SSHExceptions; the socket's error says more.
+            cause = error.__cause__ or error.__context__
+            if isinstance(cause, OSError | EOFError):
+                raise network_error(
+                    cause, host=self.settings.host, port=self.port, timeout=self.settings.timeout
+                ) from None
             raise TransientTransportError(
                 f"The SSH session with {self.settings.host}:{self.port} failed: {error}", code="transport_ssh_failed"
             ) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,3 +140,49 @@ def sftp_settings(sftp_server) -> ConnectionSettings:
         path="/in",
         timeout=5,
     )
+
+
+@pytest.fixture
+def upload_settings(tmp_path) -> ConnectionSettings:
+    root = tmp_path / "upload"
+    seed_folder(root)
+    return ConnectionSettings(kind="upload", path=str(root / "in"))
+
+
+@dataclass
+class FileServer:
+    """A transport's settings and the local folder its server serves as ``settings.path``, to look behind its back."""
+
+    settings: ConnectionSettings
+    folder: Path
+
+
+@pytest.fixture(params=["ftp", "ftps", "sftp", "upload"])
+def file_server(request) -> FileServer:
+    """Each transport that keeps files in a folder, against its real server."""
+    settings = request.getfixturevalue(f"{request.param}_settings")
+    if request.param == "upload":
+        return FileServer(settings, Path(settings.path))
+    server = request.getfixturevalue(f"{request.param}_server")
+    return FileServer(settings, server.root / "in")
+
+
+@pytest.fixture(params=["ftp", "ftps", "sftp"])
+def network_settings(request) -> ConnectionSettings:
+    """Each transport that logs in to a server over the network."""
+    return request.getfixturevalue(f"{request.param}_settings")
+
+
+@pytest.fixture
+def silent_port():
+    """A loopback port that accepts connections and never says a word, to make clients time out."""
+    with socket.socket() as listener:
+        listener.bind((servers.LOOPBACK, 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on: connecting is refused."""
+    return servers.free_port()

@@ -25,11 +25,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def closed_port() -> int:
-    """Return a loopback port that refuses connections (nothing listens there)."""
-    return free_port()
-
-
 @dataclass
 class SelfSignedCertificate:
     certificate_pem: str
@@ -204,6 +199,11 @@ class SFTPServerThread:
         async def stop():
             self._acceptor.close()
             await self._acceptor.wait_closed()
+            # Sessions a test left open would otherwise die with the loop, mid-task.
+            others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         if self._acceptor is not None:
             asyncio.run_coroutine_threadsafe(stop(), self._loop).result(timeout=10)
