@@ -12,3 +12,6 @@ from .base import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = False
+
+# One test database per pytest process, so concurrent runs on one machine never drop each other's.
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("FLXHUB_TEST_DB", f"test_flxhub_{os.getpid()}")}
