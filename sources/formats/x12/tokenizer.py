@@ -17,7 +17,7 @@ TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
 ISA_MAX_LENGTH = 250
 VERSION = re.compile(r"00[2-9]\d\d")
-ISA_START = re.compile(r"(?<![A-Za-z0-9])ISA[^A-Za-z0-9\s]\d\d")
+ISA_START = re.compile(r"ISA[^A-Za-z0-9\s]\d\d")
 
 # report(code, message, segment_position, element)
 Report = Callable[[str, str, int | None, int | None], None]
@@ -232,24 +232,40 @@ def _split_missing_terminators(piece: str, element: str, position: int, report: 
 
 
 def _interchange_end(text: str, body_start: int, delimiters: Delimiters) -> tuple[int, int]:
-    """Return where this interchange's body ends and where the text after it starts."""
-    element = re.escape(delimiters.element)
-    terminator = r"\n" if delimiters.segment == LINE_BREAK else re.escape(delimiters.segment)
-    iea = re.compile(r"(?:^|" + terminator + r")[ \t\r\n]*IEA" + element, re.MULTILINE).search(text, body_start)
+    """Return where this interchange's body ends and where the text after it starts.
+
+    The body ends at the terminator of the first IEA that starts a segment, unless another ISA comes first
+    (the IEA is missing). Plain ``str.find`` keeps this fast on files of many megabytes.
+    """
     next_isa = _find_isa(text, body_start)
-    if iea and (next_isa < 0 or iea.start() < next_isa):
-        end_of_iea = re.compile(terminator).search(text, iea.end())
-        if end_of_iea is None:
-            return len(text), len(text)
-        return end_of_iea.start(), end_of_iea.end()
-    end = next_isa if next_isa >= 0 else len(text)
-    return end, end
+    limit = next_isa if next_isa >= 0 else len(text)
+    needle = "IEA" + delimiters.element
+    found = text.find(needle, body_start, limit)
+    while found >= 0:
+        before = found - 1
+        while before >= body_start and text[before] in " \t\r\n":
+            before -= 1
+        at_line_start = before < body_start or "\n" in text[before:found] or "\r" in text[before:found]
+        if (
+            at_line_start
+            if delimiters.segment == LINE_BREAK
+            else before < body_start or text[before] == delimiters.segment
+        ):
+            terminator = "\n" if delimiters.segment == LINE_BREAK else delimiters.segment
+            end = text.find(terminator, found, limit)
+            return (end, end + len(terminator)) if end >= 0 else (limit, limit)
+        found = text.find(needle, found + 1, limit)
+    return limit, limit
 
 
 def _find_isa(text: str, start: int) -> int:
     """Return where the next ISA segment starts at or after ``start``, or -1."""
-    match = ISA_START.search(text, start)
-    return match.start() if match else -1
+    found = text.find("ISA", start)
+    while found >= 0:
+        if (found == 0 or not text[found - 1].isalnum()) and ISA_START.match(text, found):
+            return found
+        found = text.find("ISA", found + 1)
+    return -1
 
 
 def _skip_between(text: str, start: int) -> int:

@@ -71,7 +71,10 @@ def parse_document(transaction: Transaction) -> Document | None:
         location = transaction.location(relative, element, segment.tag if segment is not None else "")
         transaction.issues.append(Issue(code, message, location, severity_for(code, strict=transaction.strict)))
 
-    return codec[0](transaction.body, note)
+    from ..reader import collector_paused
+
+    with collector_paused():
+        return codec[0](transaction.body, note)
 
 
 def document_segments(document: Document) -> list[Elements]:

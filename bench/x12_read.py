@@ -1,0 +1,66 @@
+"""Read a generated 846 of 100,000 items and print one JSON line: items, seconds, items/s, peak RSS.
+
+Run: .venv/bin/python bench/x12_read.py [items]   (target: ≥ 50,000 LIN items/s)
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sources.formats import x12  # noqa: E402
+
+
+def generate_846(items: int) -> bytes:
+    """Return a distributor-style 846: per item LIN (VP + UP), PID, CTP cost, QTY 33 and one SCH warehouse line."""
+    document = x12.InventoryAdvice(
+        report_type="DD",
+        reference="BENCH",
+        date="20250101",
+        items=[
+            x12.InventoryItem(
+                identifiers={"VP": f"SKU-{n:07d}", "UP": f"{n:012d}"},
+                line_number=str(n),
+                description=f"ITEM {n} (DVD/BLU RAY)",
+                quantities=[x12.Quantity("33", Decimal(n % 50), "EA")],
+                prices=[x12.Price("CON", Decimal("9.99"))],
+                warehouses=[x12.WarehouseQuantity(Decimal(n % 50), "EA", "WH", "DALLAS")],
+            )
+            for n in range(1, items + 1)
+        ],
+    )
+    envelope = x12.Envelope(sender_id="043109560", receiver_id="FLXHUB", delimiters=x12.Delimiters(element="|"))
+    return x12.write([document], envelope=envelope, control_numbers=x12.InMemoryControlNumbers())
+
+
+def main() -> None:
+    items = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    data = generate_846(items)
+    started = time.perf_counter()
+    result = x12.read(data)
+    documents = [document for _, document in result.documents()]
+    seconds = time.perf_counter() - started
+    read_items = sum(len(document.items) for document in documents)
+    assert read_items == items and not result.errors, (read_items, result.errors[:3])
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "items": read_items,
+                "bytes": len(data),
+                "seconds": round(seconds, 3),
+                "items_per_second": round(read_items / seconds),
+                "peak_rss_mib": round(peak_kib / 1024, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
