@@ -113,11 +113,10 @@ class XlsxReader:
             if headers is None:
                 yield Record(row, line, cells)
             elif len(cells) > width and any(cells[width:]):
-                yield Record(
-                    row, line, dict(zip(headers, cells, strict=False)), f"sheet row {line}: cells beyond the header"
-                )
+                message = f"sheet row {line}: cells beyond the header"
+                yield Record(row, line, dict(zip(headers, cells)), message)  # noqa: B905 - extra cells reported
             else:
-                yield Record(row, line, dict(zip(headers, cells, strict=False)))
+                yield Record(row, line, dict(zip(headers, cells)))  # noqa: B905 - short rows are fine
 
 
 def read_xlsx(source: Source, options: Mapping[str, Any] | None = None) -> XlsxReader:

@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .kinds import COLLECTIONS, KINDS
+from .kinds import COLLECTIONS, KINDS, Converter, to_text
 from .predicates import compile_predicate
-from .transforms import TemplateError, compile_pipeline
+from .transforms import TemplateError, compile_pipeline, identity
 from .values import SOURCE_TYPES, as_text, lookup_table, source_getter
 
 
@@ -70,8 +70,13 @@ class _Rule:
     name_column: str | None = None  # option:@Column — the option's name comes from that column
 
     def step(self, first: Any) -> Callable[[Any], Any]:
-        get = source_getter(self.source_type, self.source, first)
+        """Return ``values → text`` (or a list of texts for list targets) for records shaped like ``first``."""
         pipeline, lookup, default = self.pipeline, self.lookup, self.default
+        if self.source_type == "column" and isinstance(first, dict) and lookup is None and default is None:
+            if pipeline is identity:
+                return _plain_column(self.source)
+            return _transformed_column(self.source, pipeline, self.is_list)
+        get = source_getter(self.source_type, self.source, first)
         is_list = self.is_list
 
         def step(values: Any) -> Any:
@@ -79,7 +84,7 @@ class _Rule:
             if raw.__class__ is not str:
                 raw = as_text(raw)
                 if raw.__class__ is list:
-                    return [text for item in raw if item and (text := pipeline(item))]
+                    return _list_texts(raw, pipeline, is_list)
             text = pipeline(raw) if raw else raw
             if lookup is not None:
                 text = lookup(text or "")
@@ -88,6 +93,43 @@ class _Rule:
             return text
 
         return step
+
+
+def _list_texts(raw: list, pipeline: Callable[[str], Any], is_list: bool) -> Any:
+    """Apply a rule to a JSON list: list targets keep every item, scalar targets take the first."""
+    texts = []
+    for item in raw:
+        if not item:
+            continue
+        text = pipeline(str(item))
+        texts.extend(text if text.__class__ is list else [text])
+    texts = [text for text in texts if text]
+    return texts if is_list else (texts[0] if texts else None)
+
+
+def _plain_column(name: str) -> Callable[[dict], Any]:
+    # The hot path of CSV/XLSX feeds: one call, no transforms.
+    def step(values: dict) -> Any:
+        raw = values.get(name)
+        return raw if raw.__class__ is str or raw is None else as_text(raw)
+
+    step.column = name  # type: ignore[attr-defined]  # the fast path reads the cell inline
+    return step
+
+
+def _transformed_column(name: str, pipeline: Callable[[str], Any], is_list: bool) -> Callable[[dict], Any]:
+    def step(values: dict) -> Any:
+        raw = values.get(name)
+        if raw.__class__ is str:
+            return pipeline(raw) if raw else raw
+        if raw is None:
+            return None
+        raw = as_text(raw)
+        if raw.__class__ is list:
+            return _list_texts(raw, pipeline, is_list)
+        return pipeline(raw) if raw else raw
+
+    return step
 
 
 # -- the compiled template --------------------------------------------------------------------
@@ -198,66 +240,174 @@ class TemplateMapper:
         return steps, named
 
     def map(self, records: Iterable[Any], on_error: Callable[[RowError], Any] | None = None) -> Iterator[MappedRow]:
-        """Yield a MappedRow per good record; report each RowError to ``on_error`` (default: ``self.errors``)."""
+        """Yield a MappedRow per good record; report each RowError to ``on_error`` (default: ``self.errors``).
+
+        Rows are first mapped on a fast path (no conditions or exclusions: extract and convert each
+        target in one pass, no intermediate texts); a row that fails there, and every row of a
+        template with conditions or exclusions, goes through the full path that collects all errors.
+        """
         report = on_error or self.errors.append
         counts = self.counts
-        types, required = self.types, self.required
-        conditions, exclusions = self.conditions, self.exclusions
-        scalar_targets, collection_targets = self.scalar_targets, self.collection_targets
-        collections = self.collections
-        steps = named = None
+        fast = not self.conditions and not self.exclusions
+        steps: list | None = None
+        named: list = []
+        plan: _FastPlan | None = None
         last_names: list[str | None] = []
+        shape: type = dict
+        new_row = tuple.__new__
         for record in records:
             counts.read += 1
             row, values = record[0], record[2]
-            if record[3] is not None or not isinstance(values, dict | list):
-                counts.errors += 1
-                report(RowError(row, None, "", None, record[3] or "the record is not an object or a row of cells"))
-                continue
+            if record[3] is not None or values.__class__ is not shape:
+                if record[3] is None and steps is None and isinstance(values, dict | list):
+                    shape = values.__class__
+                else:
+                    counts.errors += 1
+                    message = (
+                        record[3] or f"the record is a {type(values).__name__}, not a {shape.__name__} like the first"
+                    )
+                    report(RowError(row, None, "", None, message))
+                    continue
             if steps is None:
                 steps, named = self._bind(values)
                 last_names = [None] * len(named)
-            texts: dict[str, Any] = {}
-            errors: list[tuple[str, Any, str]] | None = None
-            for target, step in steps:
-                try:
-                    texts[target] = step(values)
-                except ValueError as exc:
-                    texts[target] = None
-                    errors = (errors or []) + [(target, _raw_for_error(values, target, self.rules), str(exc))]
-            for matches, sets in conditions:
-                if matches(texts, values):
-                    texts.update(sets)
-            if exclusions and any(excluded(texts, values) for excluded in exclusions):
-                counts.skipped += 1
-                continue
-            data: dict[str, Any] = {}
-            for target in scalar_targets:
-                text = texts.get(target)
-                if not text:
-                    if target in required:
-                        errors = (errors or []) + [(target, text, "a value is required")]
-                    data[target] = None
+                plan = _FastPlan(dict(steps), self._converters, self.collection_targets)
+                plan_simple = not plan.collection_steps and not named
+                plan_others = plan.others
+                plan_targets, plan_columns = plan.targets, plan.columns
+                plan_converters, plan_required = plan.converters, plan.required
+            data: dict[str, Any] | None = None
+            if fast:
+                if plan_simple:
+                    # The common case inlined (no options, attributes or images): about twice as fast.
+                    data = {}
+                    try:
+                        for target, text, convert, required in zip(  # noqa: B905 - same lengths by construction
+                            plan_targets, map(values.get, plan_columns), plan_converters, plan_required
+                        ):
+                            if text:
+                                if text.__class__ is not str:
+                                    text = as_text(text)
+                                data[target] = text if convert is None else convert(text)
+                            elif required:
+                                data = None
+                                break
+                            else:
+                                data[target] = None
+                        else:
+                            for target, step, convert, required in plan_others:
+                                text = step(values)
+                                if text:
+                                    data[target] = text if convert is None else convert(text)
+                                elif required:
+                                    data = None
+                                    break
+                                else:
+                                    data[target] = None
+                    except ValueError:
+                        data = None
+                else:
+                    data = self._map_fast(values, plan, named, last_names)
+            if data is None:
+                data, errors, sku = self._map_full(values, steps, named, last_names)
+                if data is None:
+                    if errors:
+                        counts.errors += 1
+                        for target, value, message in errors:
+                            report(RowError(row, sku, target, value, message))
+                    else:
+                        counts.skipped += 1
                     continue
-                try:
-                    data[target] = types[target](text)
-                except ValueError as exc:
-                    errors = (errors or []) + [(target, text, str(exc))]
-            if collection_targets or named:
-                collect_errors = self._collect(data, texts, values, collection_targets, named, last_names, collections)
-                if collect_errors:
-                    errors = (errors or []) + collect_errors
+            counts.mapped += 1
+            yield new_row(MappedRow, (row, record[1], data))
+
+    @property
+    def _converters(self) -> list[tuple[str, Converter | None, bool]]:
+        return [
+            (target, None if self.types[target] is to_text else self.types[target], target in self.required)
+            for target in self.scalar_targets
+        ]
+
+    def _map_fast(self, values: Any, plan: _FastPlan, named: list, last_names: list) -> dict[str, Any] | None:
+        """Map one row optimistically; return None when anything is wrong (the full path says what)."""
+        data: dict[str, Any] = {}
+        try:
+            # Plain columns: every cell fetched by one C-level map(), then converted.
+            # zip() without strict=: the tuples have one length by construction, and the keyword costs ~0.5 µs.
+            for target, text, convert, required in zip(  # noqa: B905
+                plan.targets, map(values.get, plan.columns), plan.converters, plan.required
+            ):
+                if text:
+                    if text.__class__ is not str:
+                        text = as_text(text)
+                    data[target] = text if convert is None else convert(text)
+                elif required:
+                    return None
+                else:
+                    data[target] = None
+            for target, step, convert, required in plan.others:
+                text = step(values)
+                if text:
+                    data[target] = text if convert is None else convert(text)
+                elif required:
+                    return None
+                else:
+                    data[target] = None
+            if plan.collection_steps or named:
+                texts = {target: step(values) for target, step in plan.collection_steps}
+                if self._collect(data, texts, values, self.collection_targets, named, last_names, self.collections):
+                    return None
                 for target in self.required_collections:
                     if not texts.get(target):
-                        errors = (errors or []) + [(target, None, "a value is required")]
-            if errors:
-                counts.errors += 1
-                sku = texts.get("sku") or None
-                for target, value, message in errors:
-                    report(RowError(row, sku, target, value, message))
-                continue
-            counts.mapped += 1
-            yield MappedRow(row, record[1], data)
+                        return None
+        except ValueError:
+            return None
+        return data
+
+    def _map_full(
+        self, values: Any, steps: list, named: list, last_names: list
+    ) -> tuple[dict[str, Any] | None, list[tuple[str, Any, str]], str | None]:
+        """Map one row through texts, conditions and exclusions; return (data, [], None) or (None, errors, sku).
+
+        (None, [], None) means the row is excluded.
+        """
+        texts: dict[str, Any] = {}
+        errors: list[tuple[str, Any, str]] = []
+        for target, step in steps:
+            try:
+                texts[target] = step(values)
+            except ValueError as exc:
+                texts[target] = None
+                errors.append((target, _raw_for_error(values, target, self.rules), str(exc)))
+        for matches, sets in self.conditions:
+            if matches(texts, values):
+                texts.update(sets)
+        if any(excluded(texts, values) for excluded in self.exclusions):
+            return None, [], None
+        data: dict[str, Any] = {}
+        for target, convert, required in self._converters:
+            text = texts.get(target)
+            if not text:
+                if required:
+                    errors.append((target, text, "a value is required"))
+                data[target] = None
+            elif convert is None:
+                data[target] = text
+            else:
+                try:
+                    data[target] = convert(text)
+                except ValueError as exc:
+                    errors.append((target, text, str(exc)))
+        if self.collection_targets or named:
+            errors.extend(
+                self._collect(data, texts, values, self.collection_targets, named, last_names, self.collections)
+            )
+            for target in self.required_collections:
+                if not texts.get(target):
+                    errors.append((target, None, "a value is required"))
+        if errors:
+            return None, errors, texts.get("sku") or None
+        return data, [], None
 
     @staticmethod
     def _collect(
@@ -298,6 +448,23 @@ class TemplateMapper:
             if name and text:
                 data[collections[prefix + ":"]][name] = text
         return errors
+
+
+class _FastPlan:
+    """The fast path's view of the bound steps: plain dict columns apart from computed ones."""
+
+    def __init__(self, steps: dict[str, Callable], converters: list, collection_targets: list[str]):
+        plain = [item for item in converters if getattr(steps[item[0]], "column", None) is not None]
+        self.targets = tuple(target for target, _, _ in plain)
+        self.columns = tuple(steps[target].column for target in self.targets)
+        self.converters = tuple(convert for _, convert, _ in plain)
+        self.required = tuple(required for _, _, required in plain)
+        self.others = [
+            (target, steps[target], convert, required)
+            for target, convert, required in converters
+            if target not in self.targets
+        ]
+        self.collection_steps = [(target, steps[target]) for target in collection_targets]
 
 
 def _first_of(functions: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:

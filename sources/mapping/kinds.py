@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .transforms import parse_decimal
@@ -21,6 +21,7 @@ from .transforms import parse_decimal
 Converter = Callable[[str], Any]
 
 _DIGITS = re.compile(r"\d+")
+_INFINITY = Decimal("Infinity")
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 
 
@@ -30,10 +31,16 @@ def to_text(text: str) -> str:
 
 def to_amount(text: str) -> Decimal:
     """Return a Decimal ≥ 0 (money, weights, dimensions)."""
+    try:
+        value = Decimal(text)
+        if 0 <= value < _INFINITY:
+            return value
+    except InvalidOperation:
+        pass
     value = parse_decimal(text.strip())
     if value < 0:
         raise ValueError(f"{text!r} is negative; it must be 0 or more")
-    return value
+    raise ValueError(f"{text!r} is not a number")
 
 
 def to_quantity(text: str) -> int:
@@ -54,6 +61,8 @@ def barcode(label: str) -> Converter:
     """Return a converter for a barcode of 8–14 digits, explaining spreadsheet damage."""
 
     def to_barcode(text: str) -> str:
+        if 8 <= len(text) <= 14 and text.isdigit() and text.isascii():
+            return text
         value = text.strip()
         if _DIGITS.fullmatch(value) and 8 <= len(value) <= 14:
             return value
@@ -101,6 +110,9 @@ STATUS_SYNONYMS = {
 
 
 def to_status(text: str) -> str:
+    status = STATUS_SYNONYMS.get(text)
+    if status is not None:
+        return status
     try:
         return STATUS_SYNONYMS[text.strip().lower()]
     except KeyError:

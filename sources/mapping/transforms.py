@@ -189,7 +189,7 @@ def compile_pipeline(transforms: list[Mapping[str, Any]] | None) -> tuple[Callab
 
 def _chain(functions: list[Transform]) -> Transform:
     if not functions:
-        return _identity
+        return identity
     if len(functions) == 1:
         only = functions[0]
         return lambda text: only(text) if text else text
@@ -204,5 +204,5 @@ def _chain(functions: list[Transform]) -> Transform:
     return chained
 
 
-def _identity(text: str) -> str:
+def identity(text: str) -> str:
     return text
