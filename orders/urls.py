@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders"
+
+urlpatterns = [
+    path("orders/", views.order_list, name="order_list"),
+    path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
+    path("frs/", views.fr_list, name="fr_list"),
+    path("frs/process/", views.fr_bulk_process, name="fr_bulk_process"),
+    path("frs/<int:fr_id>/<str:action>/", views.fr_action, name="fr_action"),
+]

@@ -1,0 +1,121 @@
+"""Operators' order and FR pages. Views parse input, call one service, and show its result or its error."""
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from flxhub.exceptions import ApplicationError
+from inventory.models import Channel
+from sources.models import Source
+
+from .models import FulfillmentRequest, Order
+from .services.fr_status import TRANSITIONS, fr_transition
+
+Status = FulfillmentRequest.Status
+PROBLEM_STATUSES = [Status.FAILED, Status.ON_HOLD]
+
+# Operator FR actions: name → (target status, button label, needs a reason).
+FR_ACTIONS: dict[str, tuple[str, str, bool]] = {
+    "process": (Status.PROCESSING, "Process", False),
+    "mark_processed": (Status.PROCESSED, "Mark processed", False),
+    "mark_acknowledged": (Status.ACKNOWLEDGED, "Mark acknowledged", False),
+    "release_hold": (Status.UNPROCESSED, "Release hold", False),
+    "void": (Status.VOIDED, "Void", True),
+}
+
+
+def fr_available_actions(fr: FulfillmentRequest) -> list[tuple[str, str, bool]]:
+    """The actions the FR's state allows, as (name, label, needs reason)."""
+    allowed = TRANSITIONS[fr.status]
+    return [(name, label, reason) for name, (to, label, reason) in FR_ACTIONS.items() if to in allowed]
+
+
+@staff_member_required
+def order_list(request):
+    orders = Order.objects.select_related("channel").order_by("-created_at", "-id")
+    status, channel, problems = (
+        request.GET.get("status", ""),
+        request.GET.get("channel", ""),
+        request.GET.get("problems"),
+    )
+    if status:
+        orders = orders.filter(status=status)
+    if channel:
+        orders = orders.filter(channel_id=channel)
+    if problems:
+        has_problem_fr = FulfillmentRequest.objects.filter(order=OuterRef("pk"), status__in=PROBLEM_STATUSES)
+        has_live_fr = FulfillmentRequest.objects.filter(order=OuterRef("pk")).exclude(status=Status.VOIDED)
+        orders = orders.filter(Q(Exists(has_problem_fr)) | (Q(status__in=Order.ROUTABLE) & ~Q(Exists(has_live_fr))))
+    page = Paginator(orders, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "orders/order_list.html",
+        {"page": page, "statuses": Order.Status.choices, "channels": Channel.objects.all(), "filters": request.GET},
+    )
+
+
+@staff_member_required
+def order_detail(request, order_id: int):
+    order = get_object_or_404(Order.objects.select_related("channel"), pk=order_id)
+    frs = list(
+        order.fulfillment_requests.select_related("source").prefetch_related("lines", "events__actor", "shipments")
+    )
+    for fr in frs:
+        fr.actions = fr_available_actions(fr)
+    return render(request, "orders/order_detail.html", {"order": order, "frs": frs, "lines": order.lines.all()})
+
+
+@staff_member_required
+def fr_list(request):
+    frs = FulfillmentRequest.objects.select_related("order", "source").order_by("-id")
+    source, status = request.GET.get("source", ""), request.GET.get("status", "")
+    if source:
+        frs = frs.filter(source_id=source)
+    if status:
+        frs = frs.filter(status=status)
+    page = Paginator(frs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "orders/fr_list.html",
+        {"page": page, "statuses": Status.choices, "sources": Source.objects.all(), "filters": request.GET},
+    )
+
+
+@staff_member_required
+@require_POST
+def fr_action(request, fr_id: int, action: str):
+    fr = get_object_or_404(FulfillmentRequest, pk=fr_id)
+    if action not in FR_ACTIONS:
+        messages.error(request, f"Unknown action {action!r}.")
+        return redirect("orders:order_detail", order_id=fr.order_id)
+    to, label, needs_reason = FR_ACTIONS[action]
+    reason = request.POST.get("reason", "").strip() or f"{label} by {request.user.get_username()}"
+    try:
+        fr_transition(fr_id=fr.pk, to=to, actor=request.user, reason=reason)
+        messages.success(request, f"{label}: FR {fr.number} is now {to}.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:order_detail", order_id=fr.order_id)
+
+
+@staff_member_required
+@require_POST
+def fr_bulk_process(request):
+    ids = [int(i) for i in request.POST.getlist("fr") if i.isdigit()]
+    moved, refused = 0, []
+    for fr_id in sorted(ids):
+        try:
+            fr_transition(fr_id=fr_id, to=Status.PROCESSING, actor=request.user, reason="Bulk process")
+            moved += 1
+        except ApplicationError as exc:
+            refused.append(exc.message)
+    if moved:
+        messages.success(request, f"Processed {moved} FR(s).")
+    for message in refused:
+        messages.error(request, message)
+    if not ids:
+        messages.info(request, "Select at least one FR.")
+    return redirect("orders:fr_list")
