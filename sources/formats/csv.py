@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -152,8 +153,11 @@ class CsvReader:
         elif delimiter not in DELIMITERS:
             raise FormatError(f"unsupported delimiter {delimiter!r}; use one of , ; tab |")
         self.delimiter: str = delimiter
-        self._text = io.TextIOWrapper(stream, encoding=self.encoding, newline="")
-        self._reader = csv.reader(self._text, delimiter=delimiter, quotechar=options.get("quotechar", '"'))
+        # surrogateescape + a per-line check (not strict decoding): TextIOWrapper decodes ahead in
+        # chunks, so a strict error would point at the wrong line.
+        self._text = io.TextIOWrapper(stream, encoding=self.encoding, errors="surrogateescape", newline="")
+        lines = self._text if self.encoding == "latin-1" else _checked_lines(self._text, self.encoding)
+        self._reader = csv.reader(lines, delimiter=delimiter, quotechar=options.get("quotechar", '"'))
         self.headers: list[str] | None = None
         for _ in range(int(options.get("skip_rows", 0))):
             self._next_cells()
@@ -178,7 +182,8 @@ class CsvReader:
         except csv.Error as exc:
             raise FormatError(f"line {self._reader.line_num}: {exc}", details={"line": self._reader.line_num}) from None
         except UnicodeDecodeError as exc:
-            raise _decode_error(exc, self.encoding, self._reader.line_num + 1) from None
+            byte = exc.object[exc.start : exc.start + 1].hex()
+            raise _decode_error(byte, self.encoding, self._reader.line_num) from None
 
     def _next_nonblank(self) -> list[str] | None:
         while (cells := self._next_cells()) is not None:
@@ -211,7 +216,7 @@ class CsvReader:
         except csv.Error as exc:
             raise FormatError(f"line {reader.line_num}: {exc}", details={"line": reader.line_num}) from None
         except UnicodeDecodeError as exc:
-            raise _decode_error(exc, self.encoding, reader.line_num + 1) from None
+            raise _decode_error(exc.object[exc.start : exc.start + 1].hex(), self.encoding, reader.line_num) from None
 
 
 def read_csv(source: Source, options: Mapping[str, Any] | None = None) -> CsvReader:
@@ -226,8 +231,20 @@ def _decode_sample(sample: bytes, encoding: str) -> str:
         raise FormatError(f"cannot decode the file as {encoding}: {exc}", details={"line": 1}) from None
 
 
-def _decode_error(exc: UnicodeDecodeError, encoding: str, line: int) -> FormatError:
-    byte = exc.object[exc.start : exc.start + 1].hex()
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _checked_lines(text: IO[str], encoding: str) -> Iterator[str]:
+    """Yield the lines of ``text``; raise FormatError at the first line holding undecodable bytes."""
+    search = _UNDECODED.search
+    for number, line in enumerate(text, start=1):
+        if search(line):
+            byte = ord(search(line).group()) - 0xDC00
+            raise _decode_error(f"{byte:02x}", encoding, number)
+        yield line
+
+
+def _decode_error(byte: str, encoding: str, line: int) -> FormatError:
     return FormatError(
         f"line {line}: byte 0x{byte} is not valid {encoding}; the start of the file looked like {encoding}. "
         "Set the encoding (e.g. cp1252) to read it.",

@@ -93,6 +93,11 @@ class _Scanner:
             # A number at the very end of the buffer may continue in the next chunk.
             if end == len(self.buffer) and self._grow():
                 continue
+            if end - self.pos > self._max_chars:
+                raise FormatError(
+                    f"a JSON value at character {self.offset} is larger than {self._max_chars} characters; "
+                    "raise max_record_bytes or split the feed"
+                )
             self.pos = end
             return value
 
