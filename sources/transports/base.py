@@ -237,6 +237,16 @@ def read_chunks(data: bytes | BinaryIO) -> BinaryIO:
     return data
 
 
+def tls_context(options: dict[str, Any]) -> ssl.SSLContext:
+    """Return a TLS client context: the system's trust store plus ``options["ca_cert"]`` (PEM text), checking
+    certificates and host names unless ``options["verify_tls"]`` is false."""
+    context = ssl.create_default_context(cadata=options.get("ca_cert") or None)
+    if not options.get("verify_tls", True):
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def check_name(name: str) -> str:
     """Return ``name`` if it is a plain file name (no folder part, no ``..``); raise TransportError otherwise."""
     if not name or name in {".", ".."} or "/" in name or "\\" in name or "\x00" in name:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import ftplib
 import posixpath
-import ssl
 from datetime import UTC, datetime
 from typing import IO, Any, BinaryIO
 
@@ -22,6 +21,7 @@ from sources.transports.base import (
     new_spool,
     read_chunks,
     temporary_name,
+    tls_context,
 )
 
 NETWORK_ERRORS = (OSError, EOFError, ftplib.error_proto, ftplib.error_reply)
@@ -58,22 +58,13 @@ class FTPTransport(BaseTransport):
         if ftp is not None:
             ftp.close()
 
-    def tls_context(self) -> ssl.SSLContext:
-        """Return the TLS context: the system's trust store plus ``options["ca_cert"]``, or no checks if asked."""
-        options = self.settings.options
-        context = ssl.create_default_context(cadata=options.get("ca_cert") or None)
-        if not options.get("verify_tls", True):
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        return context
-
     def connect(self) -> ftplib.FTP:
         """Return the open connection, logging in and entering the folder first if there is none."""
         if self._ftp is not None:
             return self._ftp
         settings = self.settings
         if self.tls:
-            ftp: ftplib.FTP = ftplib.FTP_TLS(context=self.tls_context(), timeout=settings.timeout)
+            ftp: ftplib.FTP = ftplib.FTP_TLS(context=tls_context(self.settings.options), timeout=settings.timeout)
         else:
             ftp = ftplib.FTP(timeout=settings.timeout)
         self._ftp = ftp

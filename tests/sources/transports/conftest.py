@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,31 +50,20 @@ def ftps_server(tmp_path, certificate):
         yield info
 
 
+def login_settings(kind: str, server, **changes) -> ConnectionSettings:
+    """Return settings that log in to a test ``server`` with its user and password, a 5 s timeout and ``changes``."""
+    fields = {"username": getattr(server, "username", ""), "password": server.password, "path": "/in", "timeout": 5}
+    return ConnectionSettings(kind=kind, host=server.host, port=server.port, **{**fields, **changes})
+
+
 @pytest.fixture
 def ftp_settings(ftp_server) -> ConnectionSettings:
-    return ConnectionSettings(
-        kind="ftp",
-        host=ftp_server.host,
-        port=ftp_server.port,
-        username=ftp_server.username,
-        password=ftp_server.password,
-        path="/in",
-        timeout=5,
-    )
+    return login_settings("ftp", ftp_server)
 
 
 @pytest.fixture
 def ftps_settings(ftps_server, certificate) -> ConnectionSettings:
-    return ConnectionSettings(
-        kind="ftps",
-        host=ftps_server.host,
-        port=ftps_server.port,
-        username=ftps_server.username,
-        password=ftps_server.password,
-        path="/in",
-        timeout=5,
-        options={"ca_cert": certificate.certificate_pem},
-    )
+    return login_settings("ftps", ftps_server, options={"ca_cert": certificate.certificate_pem})
 
 
 @dataclass
@@ -130,16 +121,7 @@ def sftp_server(tmp_path, ssh_keys):
 
 @pytest.fixture
 def sftp_settings(sftp_server) -> ConnectionSettings:
-    return ConnectionSettings(
-        kind="sftp",
-        host=sftp_server.host,
-        port=sftp_server.port,
-        username=sftp_server.username,
-        password=sftp_server.password,
-        pinned_host_key=sftp_server.host_key,
-        path="/in",
-        timeout=5,
-    )
+    return login_settings("sftp", sftp_server, pinned_host_key=sftp_server.host_key)
 
 
 @pytest.fixture
@@ -167,9 +149,15 @@ def file_server(request) -> FileServer:
     return FileServer(settings, server.root / "in")
 
 
-@pytest.fixture(params=["ftp", "ftps", "sftp"])
+@pytest.fixture(params=["ftp", "ftps", "sftp", "imap"])
 def network_settings(request) -> ConnectionSettings:
     """Each transport that logs in to a server over the network."""
+    return request.getfixturevalue(f"{request.param}_settings")
+
+
+@pytest.fixture(params=["ftp", "ftps", "sftp"])
+def user_list_settings(request) -> ConnectionSettings:
+    """Each transport whose test server knows only its one user (dovecot's test setup lets any user name in)."""
     return request.getfixturevalue(f"{request.param}_settings")
 
 
@@ -186,3 +174,22 @@ def silent_port():
 def closed_port() -> int:
     """A loopback port nothing listens on: connecting is refused."""
     return servers.free_port()
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """Debian's dovecot on loopback for the whole session; each test logs in as its own user, to its own mailbox."""
+    if servers.find_dovecot() is None:
+        if os.environ.get("FLXHUB_SKIP_DOVECOT") == "1":
+            pytest.skip("dovecot is not installed and FLXHUB_SKIP_DOVECOT=1")
+        pytest.fail(
+            "dovecot is not installed: the IMAP tests need Debian's dovecot-imapd "
+            "(apt-get install -y dovecot-imapd, listed in .ci/apt-packages.txt); set FLXHUB_SKIP_DOVECOT=1 to skip them"
+        )
+    with servers.DovecotServer(password="s3cret-imap") as info:
+        yield info
+
+
+@pytest.fixture
+def imap_settings(dovecot) -> ConnectionSettings:
+    return login_settings("imap", dovecot, username=f"feeds-{uuid.uuid4().hex[:12]}", path="INBOX")

@@ -5,8 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
+import os
+import pwd
+import shutil
 import socket
+import subprocess
+import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,3 +216,143 @@ class SFTPServerThread:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+
+
+# --- IMAP (dovecot) ---------------------------------------------------------------------------------------
+
+DOVECOT_CONF = """\
+protocols = imap
+listen = {host}
+base_dir = {folder}/run
+state_dir = {folder}/state
+instance_name = flxhub-test-{port}
+log_path = {folder}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+# Wrong passwords are answered at once: no fixed delay, no growing per-IP penalty (tests fail logins on purpose).
+auth_failure_delay = 0
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+mail_location = maildir:{folder}/mail/%u
+default_internal_user = {internal_user}
+default_login_user = {login_user}
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid={mail_uid} gid={mail_gid} home={folder}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = {host}
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+"""
+
+
+def find_dovecot() -> str | None:
+    return shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin:/usr/local/sbin")
+
+
+@dataclass
+class IMAPServerInfo:
+    host: str
+    port: int
+    password: str  # any user name logs in with it: each test takes its own mailbox
+    log_file: Path
+
+
+class DovecotServer:
+    """Debian's dovecot, configured in a temporary folder: IMAP on a free loopback port, Maildir, no TLS.
+
+    Runs in the foreground (``dovecot -F``) as a child process; stopped with SIGTERM. As root, mail is stored as
+    ``nobody`` (dovecot refuses to run mail processes as root); as another user, everything runs as that user.
+    """
+
+    def __init__(self, password: str):
+        self.password = password
+        self._process: subprocess.Popen | None = None
+        self._folder: Path | None = None
+
+    def __enter__(self) -> IMAPServerInfo:
+        binary = find_dovecot()
+        if binary is None:
+            raise RuntimeError("dovecot is not installed")
+        # Not under pytest's tmp_path: dovecot's unprivileged processes must be able to enter the folder.
+        self._folder = folder = Path(tempfile.mkdtemp(prefix="flxhub-dovecot-"))
+        folder.chmod(0o755)
+        if os.geteuid() == 0:
+            internal_user, login_user = "dovecot", "dovenull"
+            mail_account = pwd.getpwnam("nobody")
+        else:
+            internal_user = login_user = pwd.getpwuid(os.geteuid()).pw_name
+            mail_account = pwd.getpwuid(os.geteuid())
+        (folder / "mail").mkdir()
+        os.chown(folder / "mail", mail_account.pw_uid, mail_account.pw_gid)
+        port = free_port()
+        config = folder / "dovecot.conf"
+        config.write_text(
+            DOVECOT_CONF.format(
+                host=LOOPBACK,
+                port=port,
+                folder=folder,
+                password=self.password,
+                internal_user=internal_user,
+                login_user=login_user,
+                mail_uid=mail_account.pw_uid,
+                mail_gid=mail_account.pw_gid,
+            )
+        )
+        log_file = folder / "dovecot.log"
+        self._process = subprocess.Popen(
+            [binary, "-F", "-c", str(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=(folder / "stderr.log").open("wb"),
+        )
+        self._wait_until_listening(port, log_file)
+        return IMAPServerInfo(LOOPBACK, port, self.password, log_file)
+
+    def _wait_until_listening(self, port: int, log_file: Path) -> None:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                break
+            try:
+                with socket.create_connection((LOOPBACK, port), timeout=1) as probe:
+                    if probe.recv(64).startswith(b"* OK"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        logs = "\n".join(
+            path.read_text(errors="replace") for path in (log_file, self._folder / "stderr.log") if path.exists()
+        )
+        self.__exit__()
+        raise RuntimeError(f"dovecot did not start listening on {LOOPBACK}:{port}:\n{logs}")
+
+    def __exit__(self, *exc_info) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None

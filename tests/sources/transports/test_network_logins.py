@@ -1,4 +1,4 @@
-"""Login and reachability verdicts shared by the transports that log in over the network (FTP, FTPS, SFTP)."""
+"""Login and reachability verdicts shared by the transports that log in over the network (FTP(S), SFTP, IMAP)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def test_wrong_password_is_a_permanent_error_and_a_plain_verdict(network_setting
     assert not isinstance(raised.value, TransientTransportError)
 
 
-def test_unknown_user_gets_the_same_verdict(network_settings):
-    verdict = get_transport(dataclasses.replace(network_settings, username="nobody")).test()
+def test_unknown_user_gets_the_same_verdict(user_list_settings):
+    verdict = get_transport(dataclasses.replace(user_list_settings, username="nobody")).test()
 
     assert (verdict.ok, verdict.message) == (False, "Wrong username or password")
 
@@ -36,7 +36,7 @@ def test_refused_port_is_unreachable_and_transient(network_settings, closed_port
     assert not verdict.ok
     assert verdict.message == f"Host unreachable: connection refused on 127.0.0.1:{closed_port}"
     with pytest.raises(TransientTransportError):
-        get_transport(settings).fetch("inventory.csv")
+        get_transport(settings).list_files()
 
 
 def test_a_server_that_never_answers_times_out(network_settings, silent_port):
