@@ -85,7 +85,14 @@ class FTPServerInfo:
 class FTPServerThread:
     """A pyftpdlib server on a free loopback port, served by its own IOLoop in a daemon thread."""
 
-    def __init__(self, root: Path, username: str, password: str, certificate: SelfSignedCertificate | None = None):
+    def __init__(
+        self,
+        root: Path,
+        username: str,
+        password: str,
+        certificate: SelfSignedCertificate | None = None,
+        max_connections: int = 0,
+    ):
         from pyftpdlib.authorizers import DummyAuthorizer
         from pyftpdlib.ioloop import IOLoop
         from pyftpdlib.servers import FTPServer
@@ -115,6 +122,8 @@ class FTPServerThread:
                 },
             )
         self._server = FTPServer((LOOPBACK, 0), handler, ioloop=IOLoop())
+        if max_connections:
+            self._server.max_cons = max_connections
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="test-ftp-server", daemon=True)
         self.info = FTPServerInfo(LOOPBACK, self._server.address[1], username, password, root)

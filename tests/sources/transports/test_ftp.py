@@ -6,8 +6,9 @@ import dataclasses
 
 import pytest
 
-from sources.transports import TransportError, get_transport
-from tests.sources.transports.conftest import FEED
+from sources.transports import TransientTransportError, TransportError, get_transport
+from tests.sources.transports import servers
+from tests.sources.transports.conftest import FEED, login_settings
 
 
 def test_ftps_lists_and_fetches_over_tls(ftps_settings):
@@ -48,3 +49,22 @@ def test_ftps_against_a_plain_ftp_server_says_tls_is_not_offered(ftp_settings):
 def test_an_unknown_kind_is_a_clear_error(ftp_settings):
     with pytest.raises(TransportError, match="No transport for connection kind 'gopher'"):
         get_transport(dataclasses.replace(ftp_settings, kind="gopher"))
+
+
+def test_a_busy_server_is_transient(tmp_path):
+    root = tmp_path / "busy"
+    (root / "in").mkdir(parents=True)
+    with servers.FTPServerThread(
+        root, "feeds", "pw", max_connections=2
+    ) as server:  # the listening socket counts as one
+        settings = login_settings("ftp", server)
+        with get_transport(settings) as first:
+            first.list_files()
+
+            verdict = get_transport(settings).test()
+            with pytest.raises(TransientTransportError) as raised:
+                get_transport(settings).list_files()
+
+    assert not verdict.ok
+    assert verdict.message.startswith("The FTP server is busy, try again later: 421")
+    assert raised.value.code == "transport_busy"
