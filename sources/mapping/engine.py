@@ -283,7 +283,10 @@ class TemplateMapper:
                     data = {}
                     try:
                         for target, text, convert, required in zip(  # noqa: B905 - same lengths by construction
-                            plan_targets, map(values.get, plan_columns), plan_converters, plan_required
+                            plan_targets,
+                            map(values.get, plan_columns) if plan_columns else (),
+                            plan_converters,
+                            plan_required,
                         ):
                             if text:
                                 if text.__class__ is not str:
@@ -454,6 +457,8 @@ class _FastPlan:
     """The fast path's view of the bound steps: plain dict columns apart from computed ones."""
 
     def __init__(self, steps: dict[str, Callable], converters: list, collection_targets: list[str]):
+        # Targets only a condition sets have no step; the fast path never runs with conditions.
+        converters = [item for item in converters if item[0] in steps]
         plain = [item for item in converters if getattr(steps[item[0]], "column", None) is not None]
         self.targets = tuple(target for target, _, _ in plain)
         self.columns = tuple(steps[target].column for target in self.targets)
@@ -464,7 +469,7 @@ class _FastPlan:
             for target, convert, required in converters
             if target not in self.targets
         ]
-        self.collection_steps = [(target, steps[target]) for target in collection_targets]
+        self.collection_steps = [(target, steps[target]) for target in collection_targets if target in steps]
 
 
 def _first_of(functions: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:

@@ -103,18 +103,18 @@ def _date(params: Mapping[str, Any]) -> Transform:
     formats = params.get("format") or "%Y-%m-%d"
     formats = [formats] if isinstance(formats, str) else list(formats)
     output = params.get("output")
-    with_time = any(directive in fmt for fmt in formats for directive in _TIME_DIRECTIVES)
+    with_time = [any(directive in fmt for directive in _TIME_DIRECTIVES) for fmt in formats]
 
     def parse(text: str) -> str:
         stripped = text.strip()
-        for fmt in formats:
+        for fmt, has_time in zip(formats, with_time, strict=True):
             try:
                 moment = datetime.strptime(stripped, fmt)
             except ValueError:
                 continue
             if output:
                 return moment.strftime(output)
-            return moment.isoformat() if with_time else moment.date().isoformat()
+            return moment.isoformat() if has_time else moment.date().isoformat()
         raise ValueError(f"{text!r} is not a date in the format {' or '.join(formats)}")
 
     return parse
