@@ -68,6 +68,16 @@ class FTPTransport(BaseTransport):
         else:
             ftp = ftplib.FTP(timeout=settings.timeout)
         self._ftp = ftp
+        try:
+            self._log_in(ftp)
+        except TransportError:
+            # Only a session that reached its folder is kept: a half-made one would work in the wrong place.
+            self.close()
+            raise
+        return ftp
+
+    def _log_in(self, ftp: ftplib.FTP) -> None:
+        settings = self.settings
         with self.errors():
             ftp.connect(settings.host, self.port)
             if self.tls:
@@ -82,7 +92,6 @@ class FTPTransport(BaseTransport):
                 with self.errors(missing=f"Folder {settings.path} does not exist"):
                     ftp.cwd(settings.path)
             self._home = ftp.pwd()
-        return ftp
 
     @contextlib.contextmanager
     def errors(self, *, missing: str = "", refused: str = ""):
@@ -95,14 +104,17 @@ class FTPTransport(BaseTransport):
             reply = str(error)
             if missing and reply.startswith(("550", "450")):
                 raise TransportError(missing, code="transport_not_found") from None
-            self.close()
             if not self.tls and ("TLS" in reply or "SSL" in reply):
+                self.close()
                 raise TransportError(
                     "The server requires FTPS (FTP over TLS): switch the connection to FTPS",
                     code="transport_tls_required",
                 ) from None
             if reply.startswith("530"):
+                self.close()
                 raise TransportError("Wrong username or password", code="transport_auth_failed") from None
+            if refused:
+                self.close()
             raise TransportError(refused or f"The FTP server refused: {reply}", code="transport_refused") from None
         except ftplib.error_temp as error:
             self.close()

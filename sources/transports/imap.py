@@ -75,6 +75,13 @@ class IMAPTransport(BaseTransport):
             with contextlib.suppress(OSError, EOFError, imaplib.IMAP4.error):
                 mailbox.logout()
 
+    def _drop(self) -> None:
+        """Forget a connection that broke, closing its socket without a polite LOGOUT."""
+        mailbox, self._mailbox = self._mailbox, None
+        if mailbox is not None:
+            with contextlib.suppress(OSError):
+                mailbox.client.shutdown()
+
     def connect(self) -> BaseMailBox:
         """Return the mailbox, logged in with the folder selected, connecting first if needed."""
         if self._mailbox is not None:
@@ -83,20 +90,26 @@ class IMAPTransport(BaseTransport):
         with self.errors():
             if settings.tls:
                 mailbox = MailBox(
-                    settings.host, self.port, timeout=settings.timeout, ssl_context=tls_context(self.settings.options)
+                    settings.host, self.port, timeout=settings.timeout, ssl_context=tls_context(settings.options)
                 )
             elif settings.options.get("starttls"):
                 mailbox = MailBoxStartTls(
-                    settings.host, self.port, timeout=settings.timeout, ssl_context=tls_context(self.settings.options)
+                    settings.host, self.port, timeout=settings.timeout, ssl_context=tls_context(settings.options)
                 )
             else:
                 mailbox = MailBoxUnencrypted(settings.host, self.port, timeout=settings.timeout)
-            self._mailbox = mailbox
-            mailbox.login(settings.username, settings.password, initial_folder=None)
-            try:
-                mailbox.folder.set(self.folder)
-            except MailboxFolderSelectError:
-                raise TransportError(f"Folder {self.folder} does not exist", code="transport_not_found") from None
+        self._mailbox = mailbox
+        try:
+            with self.errors():
+                mailbox.login(settings.username, settings.password, initial_folder=None)
+                try:
+                    mailbox.folder.set(self.folder)
+                except MailboxFolderSelectError:
+                    raise TransportError(f"Folder {self.folder} does not exist", code="transport_not_found") from None
+        except TransportError:
+            # Only a session that reached its folder is kept: a half-made one would work in the wrong place.
+            self.close()
+            raise
         return mailbox
 
     @contextlib.contextmanager
@@ -107,17 +120,16 @@ class IMAPTransport(BaseTransport):
         except TransportError:
             raise
         except MailboxLoginError:
-            self._mailbox = None
             raise TransportError("Wrong username or password", code="transport_auth_failed") from None
         except imaplib.IMAP4.abort as error:
-            self._mailbox = None
+            self._drop()
             raise TransientTransportError(
                 f"The IMAP server closed the connection: {error}", code="transport_reset"
             ) from None
         except (UnexpectedCommandStatusError, imaplib.IMAP4.error) as error:
             raise TransportError(f"The IMAP server refused: {error}", code="transport_refused") from None
         except (OSError, EOFError) as error:
-            self._mailbox = None
+            self._drop()
             raise network_error(error, host=self.settings.host, port=self.port, timeout=self.settings.timeout) from None
 
     def criteria(self, **extra) -> AND:

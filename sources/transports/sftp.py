@@ -175,9 +175,10 @@ class SFTPTransport(BaseTransport):
             self._ssh = ssh = paramiko.Transport(sock)
             ssh.banner_timeout = ssh.handshake_timeout = ssh.auth_timeout = settings.timeout
             if pinned_type:
-                preferred = HOST_KEY_ALGORITHMS.get(pinned_type, (pinned_type,))
                 options = ssh.get_security_options()
-                options.key_types = [*preferred, *(name for name in options.key_types if name not in preferred)]
+                known = options.key_types
+                preferred = [name for name in HOST_KEY_ALGORITHMS.get(pinned_type, (pinned_type,)) if name in known]
+                options.key_types = [*preferred, *(name for name in known if name not in preferred)]
             # Twice the timeout, so the banner and handshake timeouts fire first and say what was awaited.
             ssh.start_client(timeout=settings.timeout * 2)
             if not ssh.initial_kex_done:
@@ -192,12 +193,14 @@ class SFTPTransport(BaseTransport):
                     details={"pinned_fingerprint": pinned_fingerprint, "offered_fingerprint": offered},
                 )
             self._log_in(ssh)
-            self._sftp = sftp = paramiko.SFTPClient.from_transport(ssh)
+            sftp = paramiko.SFTPClient.from_transport(ssh)
             sftp.get_channel().settimeout(settings.timeout)
             if settings.path:
                 with self.errors(missing=f"Folder {settings.path} does not exist"):
                     sftp.chdir(settings.path)
             self._home = sftp.normalize(".")
+        # Only a session that reached its folder is kept: a half-made one would work in the wrong place.
+        self._sftp = sftp
         return sftp
 
     def _log_in(self, ssh: paramiko.Transport) -> None:
@@ -238,7 +241,7 @@ class SFTPTransport(BaseTransport):
         try:
             yield
         except TransportError:
-            if self._sftp is None:
+            if self._sftp is None:  # failed while connecting
                 self.close()
             raise
         except paramiko.SSHException as error:

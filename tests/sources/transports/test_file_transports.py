@@ -135,3 +135,11 @@ def test_test_connection_reports_a_missing_folder(file_server):
     assert verdict.message == f"Folder {missing} does not exist"
     with pytest.raises(TransportError, match="does not exist"):
         transport_for(file_server, path=missing).list_files()
+
+
+def test_a_transport_that_missed_its_folder_never_works_elsewhere(file_server):
+    transport = transport_for(file_server, path=file_server.settings.path.replace("/in", "/missing"))
+
+    for _ in range(2):
+        with pytest.raises(TransportError, match="does not exist"):
+            transport.list_files()

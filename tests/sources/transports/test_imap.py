@@ -161,3 +161,11 @@ def test_missing_folder_verdict(supplier_settings):
     verdict = get_transport(dataclasses.replace(supplier_settings, path="Suppliers/Nope")).test()
 
     assert (verdict.ok, verdict.message) == (False, "Folder Suppliers/Nope does not exist")
+
+
+def test_a_transport_that_missed_its_folder_never_reads_another(supplier_settings):
+    transport = get_transport(dataclasses.replace(supplier_settings, path="Nope"))
+
+    for _ in range(2):
+        with pytest.raises(TransportError, match="Folder Nope does not exist"):
+            transport.list_files()
