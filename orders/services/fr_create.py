@@ -30,11 +30,13 @@ def fr_create(
     actor=None,
     actor_label: str = "",
     routing_decision: dict | None = None,
+    hold_reason: str = "",
 ) -> FulfillmentRequest:
     """Create one FR of ``lines`` at ``source_id``; validate first, then write everything in one transaction.
 
     The number follows the source's strategy. An over-long number is kept whole and the FR held; a number
-    already in use holds the FR under a temporary number. Without a hold, auto-process launches it.
+    already in use holds the FR under a temporary number. ``hold_reason`` (e.g. missing data found by the
+    caller) holds it too. Without a hold, auto-process launches it.
     """
     if not lines:
         raise ValidationFailed("An FR needs at least one line.")
@@ -54,12 +56,13 @@ def fr_create(
 
         settings = fr_settings_for(source)
         number = STRATEGIES[source.fr_number_strategy](order, source, settings.prefix)
-        hold_reason = ""
+        number_problem = ""
         if len(number) > settings.max_length:
-            hold_reason = f"FR number {number} is {len(number)} characters; the limit is {settings.max_length}."
+            number_problem = f"FR number {number} is {len(number)} characters; the limit is {settings.max_length}."
         elif FulfillmentRequest.objects.filter(number=number).exists():
-            hold_reason = f"FR number {number} is already used by another FR."
+            number_problem = f"FR number {number} is already used by another FR."
             number = f"{number}~{uuid.uuid4().hex[:6]}"
+        hold_reason = " ".join(reason for reason in (number_problem, hold_reason) if reason)
 
         fr = FulfillmentRequest.objects.create(
             number=number,
