@@ -168,8 +168,9 @@ class CsvReader:
             self.headers = _clean_headers(cells, self._reader.line_num)
         self._records = self._generate()
 
-    def __iter__(self) -> CsvReader:
-        return self
+    def __iter__(self) -> Iterator[Record]:
+        # A for loop gets the generator itself: no Python-level __next__ call per row.
+        return self._records
 
     def __next__(self) -> Record:
         return next(self._records)

@@ -92,8 +92,9 @@ class XlsxReader:
         self._line += 1
         return self._pad + [cell_text(cell) for cell in cells]
 
-    def __iter__(self) -> XlsxReader:
-        return self
+    def __iter__(self) -> Iterator[Record]:
+        # A for loop gets the generator itself: no Python-level __next__ call per row.
+        return self._records
 
     def __next__(self) -> Record:
         return next(self._records)
