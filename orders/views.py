@@ -8,11 +8,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from flxhub.exceptions import ApplicationError
-from inventory.models import Channel
+from inventory.models import Channel, InventoryVariant
 from sources.models import Source
 
 from .models import FulfillmentRequest, Order
-from .services.fr_status import TRANSITIONS, fr_transition
+from .services.fr_actions import fr_create_manual, fr_regenerate
+from .services.fr_create import FRLineRequest
+from .services.fr_status import FINAL, TRANSITIONS, fr_transition
+from .services.routing import order_generate_frs, order_preview
 
 Status = FulfillmentRequest.Status
 PROBLEM_STATUSES = [Status.FAILED, Status.ON_HOLD]
@@ -65,7 +68,80 @@ def order_detail(request, order_id: int):
     )
     for fr in frs:
         fr.actions = fr_available_actions(fr)
-    return render(request, "orders/order_detail.html", {"order": order, "frs": frs, "lines": order.lines.all()})
+        fr.can_regenerate = fr.status not in FINAL
+    preview = order_preview(order_id=order.pk)
+    sources = {src.pk: src for src in Source.objects.all()}
+    return render(
+        request,
+        "orders/order_detail.html",
+        {"order": order, "frs": frs, "lines": order.lines.all(), "preview": preview, "sources": sources.values()},
+    )
+
+
+@staff_member_required
+@require_POST
+def order_generate(request, order_id: int):
+    order = get_object_or_404(Order, pk=order_id)
+    try:
+        result = order_generate_frs(order_id=order.pk, actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:order_detail", order_id=order.pk)
+    if result.frs:
+        messages.success(request, "Generated " + ", ".join(f"FR {fr.number} ({fr.source})" for fr in result.frs) + ".")
+    for block in result.roadblocks:
+        messages.warning(request, block.message)
+    if not result.frs and not result.roadblocks:
+        messages.info(request, "Nothing to generate: every line is already on a live FR.")
+    return redirect("orders:order_detail", order_id=order.pk)
+
+
+@staff_member_required
+@require_POST
+def order_create_fr(request, order_id: int):
+    """Create an FR by hand at the chosen source for the quantities typed per line (bypasses routing)."""
+    order = get_object_or_404(Order, pk=order_id)
+    source_id = request.POST.get("source", "")
+    lines = []
+    for line in order.lines.all():
+        quantity = request.POST.get(f"qty-{line.pk}", "").strip()
+        if not quantity or quantity == "0":
+            continue
+        variant = (
+            InventoryVariant.objects.filter(source_id=source_id or None)
+            .filter(Q(product_variant__master_sku=line.master_sku) | Q(master_sku=line.master_sku))
+            .first()
+        )
+        if variant is None or not quantity.isdigit():
+            messages.error(
+                request, f"Line {line.master_sku}: the source has no variant for it, or {quantity!r} is no quantity."
+            )
+            return redirect("orders:order_detail", order_id=order.pk)
+        lines.append(FRLineRequest(order_line_id=line.pk, variant_id=variant.pk, quantity=int(quantity)))
+    if not lines:
+        messages.error(request, "Give a quantity for at least one line.")
+        return redirect("orders:order_detail", order_id=order.pk)
+    try:
+        fr = fr_create_manual(order_id=order.pk, source_id=int(source_id), lines=lines, actor=request.user)
+        messages.success(request, f"Created FR {fr.number} at {fr.source} by hand.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:order_detail", order_id=order.pk)
+
+
+@staff_member_required
+@require_POST
+def fr_regenerate_view(request, fr_id: int):
+    fr = get_object_or_404(FulfillmentRequest, pk=fr_id)
+    try:
+        result = fr_regenerate(fr_id=fr.pk, actor=request.user, reason=request.POST.get("reason", "").strip())
+        numbers = ", ".join(new.number for new in result.frs) or "none"
+        messages.success(request, f"FR {fr.number} voided and regenerated: {numbers}.")
+        for block in result.roadblocks:
+            messages.warning(request, block.message)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:order_detail", order_id=fr.order_id)
 
 
 @staff_member_required

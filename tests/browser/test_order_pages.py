@@ -59,3 +59,38 @@ def test_fr_list_filters_and_bulk_processes(operator_page, live_server, make_fr)
     page.get_by_role("button", name="Process selected").click()
     expect(page.locator(".messages")).to_contain_text("Processed 2 FR(s).")
     assert set(FulfillmentRequest.objects.values_list("status", flat=True)) == {"processing"}
+
+
+def test_preview_shows_roadblocks_and_generate_creates_frs(operator_page, live_server, artifacts):
+    from orders.models import Order
+    from tests.factories import OrderFactory, OrderLineFactory, ProductVariantFactory
+
+    page = operator_page
+    linked = ProductVariantFactory(master_sku="M-LINKED")
+    cheap = VariantFactory(
+        product_variant=linked,
+        cost="8.00",
+        quantity=5,
+        source__name="Cheap Co",
+        source__shipping_method_map={"ground": "UPS-GND"},
+    )
+    VariantFactory(product_variant=linked, cost="12.00", quantity=5, source__name="Dear Co")
+    order = OrderFactory(channel_order_number="70001")
+    OrderLineFactory(order=order, master_sku="M-LINKED", quantity=2)
+    OrderLineFactory(order=order, master_sku="M-NOWHERE", quantity=1)
+
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    preview = page.get_by_test_id("preview")
+    expect(preview.locator("[data-code='sku_not_linked']")).to_contain_text("M-NOWHERE")
+    expect(preview).to_contain_text(f"{cheap.source.name}: {cheap.sku} × 2")
+    assert not order.fulfillment_requests.exists()  # preview wrote nothing
+
+    preview.get_by_role("button", name="Generate FRs").click()
+    expect(page.locator(".messages")).to_contain_text("Generated FR 70001-1 (Cheap Co)")
+    section = page.locator("section.fr[data-fr='70001-1']")
+    expect(section.get_by_test_id("fr-status")).to_have_text("unprocessed")
+    section.get_by_role("button", name="Regenerate").click()
+    expect(page.locator(".messages")).to_contain_text("FR 70001-1 voided and regenerated: 70001-2")
+    expect(page.locator("section.fr[data-fr='70001-1']").get_by_test_id("fr-status")).to_have_text("voided")
+    page.screenshot(path=str(artifacts / "order-generate.png"), full_page=True)
+    assert Order.objects.get(pk=order.pk).fulfillment_requests.count() == 2
