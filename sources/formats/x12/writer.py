@@ -77,7 +77,7 @@ def write(
     control_numbers: ControlNumbers,
     at: datetime | None = None,
 ) -> bytes:
-    """Write ``documents`` as one interchange, one functional group per kind of document, in their order.
+    """Write ``documents`` in their order as one interchange; consecutive documents of a kind share a group.
 
     Raises X12Error when a value holds a delimiter or a line break, or the envelope cannot be written.
     """
@@ -88,10 +88,14 @@ def write(
     d = envelope.delimiters
     interchange_number = control_numbers.next("interchange")
     segments = [_isa(envelope, interchange_number, at)]
-    groups: dict[str, list[Document]] = {}
+    groups: list[tuple[str, list[Document]]] = []
     for document in documents:
-        groups.setdefault(FUNCTIONAL_ID[document.SET_ID], []).append(document)
-    for functional_id, members in groups.items():
+        functional_id = FUNCTIONAL_ID[document.SET_ID]
+        if groups and groups[-1][0] == functional_id:
+            groups[-1][1].append(document)
+        else:
+            groups.append((functional_id, [document]))
+    for functional_id, members in groups:
         group_number = control_numbers.next("group")
         segments.append(
             ["GS", functional_id, envelope.group_sender or envelope.sender_id]
