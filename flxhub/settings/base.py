@@ -167,8 +167,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["flxhub.api.auth.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["flxhub.api.permissions.HasTokenKind"],
+    "DEFAULT_THROTTLE_CLASSES": ["flxhub.api.throttles.TokenRateThrottle"],
+    # Per token; a token's own rate_limit_per_minute overrides it. 600/min lets a source poll every
+    # endpoint once a minute with a hundred-fold margin.
+    "DEFAULT_THROTTLE_RATES": {"token": env.str("API_RATE_LIMIT", default="600/min")},
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "flxhub.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -178,9 +184,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Supplier and channel API of flxhub.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "FulfillmentRequestStatusEnum": "orders.models.FulfillmentRequest.Status",
+        "ShippingStatusEnum": "orders.models.FulfillmentRequest.ShippingStatus",
+        "InvoiceStatusEnum": "orders.models.FulfillmentRequest.InvoiceStatus",
+        "InvoiceMatchStatusEnum": "orders.models.SourceInvoice.MatchStatus",
+        "OrderStatusEnum": "orders.models.Order.Status",
+    },
 }
 
 LOGGING = {

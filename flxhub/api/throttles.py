@@ -1,0 +1,71 @@
+"""Per-token rate limits: one bucket per token, refilled every minute, counted in the Django cache.
+
+The cache is Redis in production (an atomic INCR shared by every web process) and the database cache in
+the embedded mode. A token's ``rate_limit_per_minute`` overrides the default rate, which is
+``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"]``. Every answer to a token request carries
+``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (seconds until the bucket
+refills); a request over the limit gets 429 with ``Retry-After``.
+"""
+
+import math
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from rest_framework.settings import api_settings
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+WINDOW_SECONDS = 60
+DEFAULT_RATE = "600/min"
+
+
+@dataclass(frozen=True)
+class RateState:
+    limit: int
+    remaining: int
+    reset_seconds: int
+    allowed: bool
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_seconds),
+        }
+
+
+def default_limit_per_minute() -> int:
+    rate = (api_settings.DEFAULT_THROTTLE_RATES or {}).get("token") or DEFAULT_RATE
+    count, duration = SimpleRateThrottle.parse_rate(None, rate)
+    return max(1, round(count * WINDOW_SECONDS / duration))
+
+
+def rate_limit_hit(*, bucket: str, limit: int, now: float | None = None) -> RateState:
+    """Count one request against ``bucket`` in the current minute and say whether it is within ``limit``."""
+    now = time.time() if now is None else now
+    window = int(now // WINDOW_SECONDS)
+    key = f"flx:ratelimit:{bucket}:{window}"
+    cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
+        count = 1
+    reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+    return RateState(limit=limit, remaining=max(0, limit - count), reset_seconds=reset, allowed=count <= limit)
+
+
+class TokenRateThrottle(BaseThrottle):
+    """DRF throttle over ``rate_limit_hit``; leaves the state on the request for the rate-limit headers."""
+
+    def allow_request(self, request, view) -> bool:
+        token = request.auth
+        if token is None:
+            return True
+        limit = token.rate_limit_per_minute or default_limit_per_minute()
+        self.state = rate_limit_hit(bucket=token.prefix, limit=limit)
+        request.rate_limit = self.state
+        return self.state.allowed
+
+    def wait(self) -> float | None:
+        return float(self.state.reset_seconds)
