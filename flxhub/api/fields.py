@@ -1,5 +1,6 @@
 """Input pieces every list endpoint shares: comma-separated filters, the cursor and page size, scoping by token."""
 
+import re
 from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
@@ -9,6 +10,8 @@ from rest_framework import serializers
 from flxhub.exceptions import NotFound, ValidationFailed
 
 from .pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Position, start_position
+
+_PLUS_AS_SPACE = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?) (\d{2}:?\d{2})$")
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -47,6 +50,13 @@ class ListQuery(serializers.Serializer):
     limit = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_PAGE_SIZE, help_text=f"Page size, default {DEFAULT_PAGE_SIZE}."
     )
+
+    def to_internal_value(self, data):
+        stamp = data.get("updated_after")
+        if isinstance(stamp, str) and _PLUS_AS_SPACE.search(stamp):
+            # An unencoded "+01:00" arrives as " 01:00"; read it as the client meant it.
+            data = {**data, "updated_after": _PLUS_AS_SPACE.sub(r"\1+\2", stamp)}
+        return super().to_internal_value(data)
 
     def start(self) -> Position | None:
         return start_position(

@@ -19,13 +19,18 @@ def _kinds_phrase(kinds: tuple[str, ...]) -> str:
 
 
 class HasTokenKind(BasePermission):
-    """Allow a request whose token kind is in the view's ``allowed_token_kinds``."""
+    """Allow a request whose token kind is in the view's ``allowed_token_kinds`` (a tuple, or a dict per method)."""
 
     def has_permission(self, request, view) -> bool:
         token = request.auth
         if token is None:
             raise exceptions.NotAuthenticated(f"This endpoint needs an API token. {HEADER_HELP}")
-        allowed = tuple(getattr(view, "allowed_token_kinds", ()))
+        allowed = getattr(view, "allowed_token_kinds", ())
+        if isinstance(allowed, dict):  # per HTTP method
+            allowed = allowed.get(
+                request.method, allowed.get("GET", ()) if request.method in ("HEAD", "OPTIONS") else ()
+            )
+        allowed = tuple(allowed)
         if token.kind not in allowed:
             raise WrongTokenKind(
                 f"This endpoint needs a {_kinds_phrase(allowed)}; the token {token.prefix} is a {token.kind} token.",

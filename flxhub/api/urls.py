@@ -6,5 +6,6 @@ from .errors import not_found_view
 
 urlpatterns: list = [
     path("", include("orders.api.urls")),
+    path("", include("inventory.api.urls")),
     re_path(r"^.*$", not_found_view),
 ]

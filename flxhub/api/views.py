@@ -10,7 +10,7 @@ from .permissions import HasTokenKind
 class ApiView(APIView):
     """Subclasses name ``allowed_token_kinds`` and implement one handler per HTTP method."""
 
-    allowed_token_kinds: tuple[str, ...] = ()
+    allowed_token_kinds: tuple[str, ...] | dict[str, tuple[str, ...]] = ()
     permission_classes = [HasTokenKind]
 
     def initial(self, request, *args, **kwargs):

@@ -107,6 +107,10 @@ def fr_find_id(*, token, fr_id: int | None = None, number: str = "") -> int:
     return found
 
 
+def fr_source_id(*, fr_id: int) -> int:
+    return FulfillmentRequest.objects.filter(pk=fr_id).values_list("source_id", flat=True).get()
+
+
 def fr_filter(
     qs: QuerySet,
     *,

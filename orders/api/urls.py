@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import fulfillment_requests as frs
+from .invoices import InvoiceListCreateView
+from .shipments import ShipmentListCreateView
 
 urlpatterns = [
     path("fulfillment-requests", frs.FulfillmentRequestListView.as_view(), name="fr-list"),
@@ -22,4 +24,6 @@ urlpatterns = [
         frs.FulfillmentRequestProcessedView.as_view(),
         name="fr-processed",
     ),
+    path("shipments", ShipmentListCreateView.as_view(), name="shipments"),
+    path("invoices", InvoiceListCreateView.as_view(), name="invoices"),
 ]
