@@ -152,16 +152,15 @@ class _Builder:
         owner.issues.append(Issue(code, message, location, severity_for(code, strict=self.strict)))
 
     def build(self, raw_reports: list[RawReport]) -> Interchange:
+        handlers = {"GS": self._on_GS, "ST": self._on_ST, "SE": self._on_SE, "GE": self._on_GE, "IEA": self._on_IEA}
         for segment in self.segments[1:]:
-            handler = (
-                getattr(self, "_on_" + segment.tag, None) if segment.tag in ("GS", "ST", "SE", "GE", "IEA") else None
-            )
-            if self.closed:
+            handler = handlers.get(segment.elements[0])
+            if handler is None and self.transaction is not None and not self.closed:
+                self.transaction.segments.append(segment)
+            elif self.closed:
                 self.issue("segment_after_iea", f"{segment.tag} after IEA", segment)
             elif handler is not None:
                 handler(segment)
-            elif self.transaction is not None:
-                self.transaction.segments.append(segment)
             else:
                 self.issue("segment_outside_transaction", f"{segment.tag} outside any transaction", segment)
         if not self.closed:

@@ -61,7 +61,7 @@ def collector_paused() -> Iterator[None]:
 
 
 def read(data: bytes, *, strict: bool = False) -> ReadResult:
-    """Read every interchange in ``data``; envelope faults become issues, errors when ``strict``.
+    """Read every interchange in ``data`` and its typed documents; faults become issues, errors when ``strict``.
 
     Raises X12Error only when ``data`` holds no readable interchange at all.
     """
@@ -81,6 +81,10 @@ def read(data: bytes, *, strict: bool = False) -> ReadResult:
             interchanges.append(
                 build_interchange(index, raw.delimiters, raw.segments, reports.pop(index, []), strict=strict)
             )
+        # Typed documents are read now, so every issue is known when ``read`` returns.
+        for interchange in interchanges:
+            for transaction in interchange.transactions:
+                transaction.document  # noqa: B018 - parses and caches
     # What is left was found outside any readable interchange: the encoding, junk, an ISA that cannot be read.
     file_issues = [
         Issue(

@@ -24,11 +24,7 @@ FIRST_ELEMENT = {"QTY": CODE, "REF": CODE, "CTT": NUMBER, "DTM": re.compile(r"\d
                  "MAN": CODE, "SAC": re.compile(r"[ACN]\Z"), "HL": re.compile(r"\d+\Z")}  # fmt: skip
 
 
-# A cheap first pass over a whole body: without a match no value can end with a glued segment ID.
-GLUED_ANYWHERE = re.compile(r"[A-Za-z0-9](?:" + "|".join(FIRST_ELEMENT) + r")[^A-Za-z0-9]")
-
-
-def suspect_run_together(elements: list[str], *, look_for_glued: bool = True) -> tuple[int, str] | None:
+def suspect_run_together(elements: list[str]) -> tuple[int, str] | None:
     """Return (element, explanation) when this segment looks like two segments run together, else None.
 
     A value ending in a known segment ID followed by elements that fit that segment is taken as the place
@@ -36,7 +32,7 @@ def suspect_run_together(elements: list[str], *, look_for_glued: bool = True) ->
     segment with more elements than its definition allows is reported on its first extra element.
     """
     tag = elements[0]
-    for index in range(1, len(elements) if look_for_glued else 1):
+    for index in range(1, len(elements)):
         value = elements[index]
         for glued, first in FIRST_ELEMENT.items():
             if len(value) > len(glued) and value.endswith(glued) and value[-len(glued) - 1].isalnum():

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .errors import X12Error
-from .segment_rules import GLUED_ANYWHERE, suspect_run_together
+from .segment_rules import FIRST_ELEMENT, MAX_ELEMENTS, suspect_run_together
 
 LINE_BREAK = "\n"
 BOM = "\ufeff"
@@ -175,39 +176,49 @@ def cut_segments(body: str, delimiters: Delimiters, report: Report, first_positi
     """Cut ``body`` into segments, ignoring whitespace between segments but keeping it inside values.
 
     When lines end segments, ``delimiters.suffix`` holds the padding the ISA line carried before its line break
-    (one file ends every line with a space); that padding is dropped from each line.
+    (one file ends every line with a space); that padding is dropped from each line. The work is done in
+    comprehensions over the whole body, and the rarely needed checks only run where a cheap test says so.
     """
     element, terminator = delimiters.element, delimiters.segment
     if terminator == LINE_BREAK:
         pieces = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        pad = delimiters.suffix
     else:
         pieces = body.split(terminator)
-        pad = ""
-    look_for_glued = GLUED_ANYWHERE.search(body) is not None
-    segments: list[Segment] = []
-    position = first_position
-    for piece in pieces:
-        piece = piece.lstrip(BETWEEN_SEGMENTS)
-        if not piece:
-            continue
-        if pad and piece.endswith(pad):
-            piece = piece[: -len(pad)]
-        if terminator != LINE_BREAK and ("\n" in piece or "\r" in piece):
-            parts = _split_missing_terminators(piece, element, position, report)
-        else:
-            parts = [piece.split(element)]
-        for elements in parts:
-            tag = elements[0]
-            if not TAG.match(tag):
-                report("segment_id_invalid", f"segment ID {tag[:20]!r} is not 2–3 capital letters/digits", position, 0)
+    pieces = [piece.lstrip(BETWEEN_SEGMENTS) for piece in pieces]
+    pad = delimiters.suffix if terminator == LINE_BREAK else ""
+    if pad:
+        pieces = [piece[: -len(pad)] if piece.endswith(pad) else piece for piece in pieces]
+    pieces = [piece for piece in pieces if piece]
+    if terminator == LINE_BREAK or not any("\n" in piece or "\r" in piece for piece in pieces):
+        rows = [piece.split(element) for piece in pieces]
+    else:
+        rows = []
+        for piece in pieces:
+            if "\n" in piece or "\r" in piece:
+                rows.extend(_split_missing_terminators(piece, element, first_position + len(rows), report))
             else:
-                suspect = suspect_run_together(elements, look_for_glued=look_for_glued)
-                if suspect:
-                    report("segment_run_together", suspect[1], position, suspect[0])
-            segments.append(Segment(elements, position))
-            position += 1
-    return segments
+                rows.append(piece.split(element))
+    _check_segments(rows, body, element, first_position, report)
+    return [Segment(elements, position) for position, elements in enumerate(rows, first_position)]
+
+
+def _check_segments(rows: list[list[str]], body: str, element: str, first_position: int, report: Report) -> None:
+    """Report invalid segment IDs and segments that look run together, at their positions."""
+    tags = {row[0] for row in rows}
+    invalid = {tag for tag in tags if not TAG.match(tag)}
+    limits = {tag: MAX_ELEMENTS.get(tag, 10**9) + 1 for tag in tags}
+    # A stray tag glued to a value shows as more "TAG<element>" in the text than there are TAG segments.
+    counts = Counter(row[0] for row in rows) if tags & FIRST_ELEMENT.keys() else {}
+    glued = any(body.count(tag + element) > counts.get(tag, 0) for tag in FIRST_ELEMENT)
+    suspects = [index for index, row in enumerate(rows) if glued or len(row) > limits[row[0]] or row[0] in invalid]
+    for index in suspects:
+        row, position = rows[index], first_position + index
+        if row[0] in invalid:
+            report("segment_id_invalid", f"segment ID {row[0][:20]!r} is not 2–3 capital letters/digits", position, 0)
+            continue
+        suspect = suspect_run_together(row)
+        if suspect:
+            report("segment_run_together", suspect[1], position, suspect[0])
 
 
 def _split_missing_terminators(piece: str, element: str, position: int, report: Report) -> list[list[str]]:

@@ -20,8 +20,9 @@ CENT = Decimal("0.01")
 
 
 def number(segment: Segment, index: int, note: Note) -> Decimal | None:
-    """Read element ``index`` as a decimal number; None when empty, noted when it is not a number."""
-    value = segment.get(index).strip()
+    """Read element ``index`` as a decimal number; None when empty, noted when it is not a finite number."""
+    elements = segment.elements
+    value = elements[index] if index < len(elements) else ""
     if not value:
         return None
     try:
@@ -29,7 +30,8 @@ def number(segment: Segment, index: int, note: Note) -> Decimal | None:
     except InvalidOperation:
         note("number_invalid", f"{segment.tag}{index:02d} {value!r} is not a number", segment, index)
         return None
-    if not result.is_finite():
+    # Only text ending in a letter can be NaN or Infinity; checking the last character spares the call.
+    if value[-1].isalpha() and not result.is_finite():
         note("number_invalid", f"{segment.tag}{index:02d} {value!r} is not a finite number", segment, index)
         return None
     return result
@@ -76,9 +78,9 @@ def identifiers(segment: Segment, start: int, end: int | None = None) -> dict[st
     stop = len(elements) - 1 if end is None else min(end, len(elements) - 1)
     result: dict[str, str] = {}
     for index in range(start, stop, 2):
-        qualifier, value = elements[index], elements[index + 1]
+        qualifier = elements[index]
         if qualifier and qualifier not in result:
-            result[qualifier] = value
+            result[qualifier] = elements[index + 1]
     return result
 
 

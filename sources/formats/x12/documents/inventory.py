@@ -98,27 +98,32 @@ class InventoryAdvice:
 
 
 def read_inventory_advice(body: list[Segment], note: Note) -> InventoryAdvice:
-    """Read the segments between ST and SE of an 846."""
+    """Read the segments between ST and SE of an 846.
+
+    The item segments come first in the chain because a feed holds hundreds of thousands of them.
+    """
     document = InventoryAdvice()
     item: InventoryItem | None = None
     party: Party | None = None
     for segment in body:
-        tag = segment.tag
+        elements = segment.elements
+        tag = elements[0]
         if tag == "LIN":
-            item = InventoryItem(identifiers(segment, 2), segment.get(1))
+            item = InventoryItem(identifiers(segment, 2), elements[1] if len(elements) > 1 else "")
             document.items.append(item)
             party = None
         elif item is not None and tag == "QTY":
-            item.quantities.append(Quantity(segment.get(1), number(segment, 2, note), segment.get(3)))
-        elif item is not None and tag == "UIT" and item.quantities and not item.quantities[-1].unit:
-            item.quantities[-1].unit = segment.get(1)
+            unit = elements[3] if len(elements) > 3 else ""
+            item.quantities.append(Quantity(segment.get(1), number(segment, 2, note), unit))
+        elif item is not None and tag == "CTP":
+            item.prices.append(Price(segment.get(2), number(segment, 3, note), segment.get(1)))
         elif item is not None and tag == "SCH":
             get = segment.get
             item.warehouses.append(WarehouseQuantity(number(segment, 1, note), get(2), get(3), get(4), get(5), get(6)))
-        elif item is not None and tag == "CTP":
-            item.prices.append(Price(segment.get(2), number(segment, 3, note), segment.get(1)))
         elif item is not None and tag == "PID":
             item.description = item.description or description(segment)
+        elif item is not None and tag == "UIT" and item.quantities and not item.quantities[-1].unit:
+            item.quantities[-1].unit = segment.get(1)
         elif party is not None and party.read_detail(segment):
             continue
         elif tag == "REF":
