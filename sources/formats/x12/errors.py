@@ -71,6 +71,7 @@ ALWAYS_WARNING = frozenset(
         "isa_not_fixed_width",
         "trailing_junk",
         "document_unknown",
+        "version_mismatch",  # GS08 under a different ISA12 is common and harmless (003060 under 00401)
     }
 )
 
