@@ -1,0 +1,204 @@
+"""Raw CSV records and row fingerprints: what lets a re-sent feed skip parsing and mapping its unchanged rows.
+
+A row's fingerprint is ``md5(salt + the row's raw bytes)``; the salt covers the template, the header and the
+other settings that decide what the row becomes (``common.feed_salt``). It is stored as the variant's
+``content_hash`` when the row is applied, so the next feed finds its unchanged rows by fingerprint alone.
+
+The reader of ``sources.formats`` numbers rows and lines itself; every fingerprint is checked against the
+reader's (row, line) before it is used, and a file the byte-level split does not understand (a lone CR, an
+encoding that is not ASCII-compatible) simply stores no fingerprints, so its next run maps every row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from sources.formats.csv import detect_encoding, sniff_delimiter
+
+SAMPLE_BYTES = 64 * 1024
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """How to split a CSV file into raw records the same way the CSV reader will."""
+
+    encoding: str
+    delimiter: bytes
+    quote: bytes
+    skip_rows: int
+    header: bool
+
+    def reader_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The reader's options, pinned to what was detected here so both agree."""
+        return {**options, "encoding": self.encoding, "delimiter": self.delimiter.decode()}
+
+
+def csv_layout(file: IO[bytes], options: dict[str, Any]) -> CsvLayout | None:
+    """Detect encoding and delimiter like the CSV reader; None when the file cannot be split by bytes."""
+    start = file.tell()
+    sample = file.read(SAMPLE_BYTES)
+    file.seek(start)
+    if not sample or sample.startswith(_WIDE_BOMS):
+        return None
+    encoding = options.get("encoding") or detect_encoding(sample, [])
+    if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig", "cp1252", "iso8859-1", "ascii"):
+        return None
+    delimiter = options.get("delimiter")
+    if delimiter is None:
+        try:
+            text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False)
+        except LookupError:
+            return None
+        delimiter = sniff_delimiter(text) or ","
+    quote = options.get("quotechar", '"')
+    if len(delimiter) != 1 or len(quote) != 1:
+        return None
+    return CsvLayout(
+        encoding=encoding,
+        delimiter=delimiter.encode(),
+        quote=quote.encode(),
+        skip_rows=int(options.get("skip_rows", 0)),
+        header=bool(options.get("header", True)),
+    )
+
+
+def raw_records(file: IO[bytes], quote: bytes = b'"') -> Iterator[bytes]:
+    """Yield the file's physical records with their line ends; a quoted newline keeps a record whole."""
+    pending = b""
+    for line in file:
+        if pending:
+            pending += line
+            if pending.count(quote) & 1:
+                continue
+            yield pending
+            pending = b""
+        elif line.count(quote) & 1:
+            pending = line
+        else:
+            yield line
+    if pending:
+        yield pending
+
+
+class CsvRows:
+    """The raw records of a CSV file: a preamble (skipped rows and header), then data rows numbered like the reader."""
+
+    def __init__(self, file: IO[bytes], layout: CsvLayout):
+        self.layout = layout
+        self._records = raw_records(file, layout.quote)
+        preamble = []
+        for _ in range(layout.skip_rows):
+            record = next(self._records, None)
+            if record is None:
+                break
+            preamble.append(record)
+        if layout.header:
+            for record in self._records:
+                preamble.append(record)
+                if not self.is_blank(record):
+                    break
+        self.preamble = b"".join(preamble)
+
+    def is_blank(self, record: bytes) -> bool:
+        """True for a record the reader skips: no cells, or only empty ones."""
+        return not record.rstrip(b"\r\n").replace(self.layout.quote, b"").replace(self.layout.delimiter, b"")
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        """Yield (row, record) for each data row, row numbered from 1 as the reader numbers it."""
+        row = 0
+        is_blank = self.is_blank
+        for record in self._records:
+            if is_blank(record):
+                continue
+            row += 1
+            yield row, record
+
+
+def fingerprints(rows: Iterable[tuple[int, bytes]], salt: bytes) -> Iterator[tuple[int, bytes, str]]:
+    """Yield (row, record, fingerprint) for raw rows."""
+    base = hashlib.md5(salt, usedforsecurity=False)
+    for row, record in rows:
+        digest = base.copy()
+        digest.update(record.rstrip(b"\r\n"))
+        yield row, record, digest.hexdigest()
+
+
+class RowHashes:
+    """Fingerprints waiting for the reader to reach their rows, checked against its (row, line)."""
+
+    def __init__(self) -> None:
+        self.pending: deque[tuple[int, int, str, int]] = deque()  # (row, line, fingerprint, original row)
+        self.aligned = True
+
+    def take(self, row: int, line: int) -> tuple[str, int]:
+        """Return (fingerprint, original row) of the reader's ``row`` starting at ``line``; '' if they disagree."""
+        pending = self.pending
+        while pending and pending[0][0] < row:
+            pending.popleft()
+        if pending and pending[0][0] == row and pending[0][1] == line:
+            entry = pending.popleft()
+            return entry[2], entry[3]
+        self.aligned = False
+        return "", row
+
+    def original_row(self, row: int) -> int:
+        """The original row number of the reader's ``row`` (for row errors), without consuming it."""
+        pending = self.pending
+        while pending and pending[0][0] < row:
+            pending.popleft()
+        if pending and pending[0][0] == row:
+            return pending[0][3]
+        return row
+
+
+class FeedStream(io.RawIOBase):
+    """A readable stream of the preamble and the chosen raw rows, noting each row's position for RowHashes."""
+
+    def __init__(self, preamble: bytes, rows: Iterable[tuple[int, bytes, str]], hashes: RowHashes):
+        self._rows = iter(rows)
+        self._hashes = hashes
+        self._buffer = memoryview(preamble)
+        self._line = 1 + preamble.count(b"\n")
+        self._row = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        wanted = len(target)
+        chunks = [self._buffer] if self._buffer else []
+        size = len(self._buffer)
+        append = self._hashes.pending.append
+        while size < wanted:
+            item = next(self._rows, None)
+            if item is None:
+                break
+            original, record, digest = item
+            self._row += 1
+            append((self._row, self._line, digest, original))
+            self._line += record.count(b"\n")
+            chunks.append(record)
+            size += len(record)
+        data = b"".join(chunks)
+        n = min(wanted, len(data))
+        target[:n] = data[:n]
+        self._buffer = memoryview(data)[n:]
+        return n
+
+
+def hashed_records(records: Iterable[Any], salt: bytes, hashes: RowHashes) -> Iterator[Any]:
+    """Pass records through, fingerprinting each one's values (formats without raw rows: XLSX, JSON, X12)."""
+    base = hashlib.md5(salt, usedforsecurity=False)
+    append = hashes.pending.append
+    for record in records:
+        digest = base.copy()
+        digest.update(repr(record[2]).encode("utf-8", "surrogatepass"))
+        append((record[0], record[1], digest.hexdigest(), record[0]))
+        yield record

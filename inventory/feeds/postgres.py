@@ -1,0 +1,641 @@
+"""The PostgreSQL fast path: stream → map → COPY into temporary stage tables → set-based merge in one transaction.
+
+No ORM instance is built per row. A CSV feed re-sent with few changes is diffed before it is mapped: pass 1
+fingerprints every raw row into ``flx_lines``; rows whose fingerprint is some variant's ``content_hash`` are
+unchanged and are neither parsed nor mapped; pass 2 maps only the others into ``flx_stage``. The merge then
+updates rows whose values are distinct (``IS DISTINCT FROM``), inserts new ones (anti-join), archives the
+missing ones and links products — every count comes from a statement's row count.
+
+The stage tables are session temporaries created outside the transaction (so progress can be written while
+the feed streams in) and dropped at the end; only the merge runs inside ``transaction.atomic()``, so a failure
+or a feed-safety hold leaves inventory exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from inventory.models import InventoryParent, InventoryVariant, ProductVariant
+from sources.models import Source
+
+from .common import (
+    INHERITED_TARGETS,
+    MAX_STORED_ROW_ERRORS,
+    PARENT_TARGETS,
+    PQS_TARGETS,
+    PROGRESS_EVERY,
+    FeedRequest,
+    FeedResult,
+    RowNote,
+    check_feed_safety,
+    lock_global_settings,
+    sku_room,
+)
+from .lines import CsvLayout, CsvRows, fingerprints
+from .pipeline import MappedFeed, prepare
+
+VARIANT = InventoryVariant._meta.db_table
+PARENT = InventoryParent._meta.db_table
+PRODUCT_VARIANT = ProductVariant._meta.db_table
+
+# Canonical targets the stage can hold, in stage-column order, with their stage types.
+STAGE_TYPES = {
+    "sku": "text",
+    "master_sku": "text",
+    "parent_sku": "text",
+    "description": "text",
+    "upc": "text",
+    "ean": "text",
+    "mpn": "text",
+    "title": "text",
+    "brand": "text",
+    "category": "text",
+    "options": "jsonb",
+    "attributes": "jsonb",
+    "images": "jsonb",
+    "cost": "numeric",
+    "msrp": "numeric",
+    "map_price": "numeric",
+    "shipping_cost": "numeric",
+    "dropship_fee": "numeric",
+    "quantity": "bigint",
+    "status": "text",
+    "weight": "numeric",
+    "length": "numeric",
+    "width": "numeric",
+    "height": "numeric",
+}
+JSON_TARGETS = {"options": "'{}'::jsonb", "attributes": "'{}'::jsonb", "images": "'[]'::jsonb"}
+TEXT_TARGETS = ("upc", "ean", "mpn", "title", "brand", "category")
+NUMERIC_TARGETS = ("cost", "msrp", "map_price", "shipping_cost", "dropship_fee", "weight", "length", "width", "height")
+LIMITS = {"sku": 255, "master_sku": 255, "mpn": 120, "title": 500, "brand": 200, "category": 300, "parent_sku": 255}
+MAX_MONEY = 10**10  # numeric(14, 4)
+MAX_MEASURE = 10**8  # numeric(12, 4)
+MAX_QUANTITY = 2**31 - 1
+DIFF_AT_MOST = 0.5  # above this share of changed rows, mapping everything is cheaper than diffing
+
+
+def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> None:
+    """Apply ``request`` to ``source`` on PostgreSQL; fill ``result``. Raises RunHeld (nothing applied)."""
+    exclusions, layout, salt = prepare(request, source)
+    with connection.cursor() as cursor:
+        stage = _Stage(cursor, request, source, result, exclusions)
+        try:
+            changed = None
+            if layout is not None and request.kind == "primary" and stage.has_fingerprints():
+                changed = stage.diff_lines(layout, salt)
+            feed = MappedFeed(request, result, salt, layout, changed)
+            stage.load(feed)
+            feed.finish()
+            result.counts["read"] += stage.unchanged_lines
+            with transaction.atomic():
+                stage.merge()
+        finally:
+            stage.drop()
+
+
+class _Stage:
+    def __init__(self, cursor, request: FeedRequest, source: Source, result: FeedResult, exclusions):
+        self.cursor, self.request, self.source, self.result = cursor, request, source, result
+        self.exclusions = {name: values for name, values in exclusions.items() if values}
+        self.targets: list[str] = []
+        self.lines = False  # flx_lines holds this feed's fingerprints (the diff ran)
+        self.unchanged_lines = 0
+        self.staged_ok = 0
+        self.existed = False
+        self.params: dict[str, Any] = {"source": source.pk, "prefix": source.sku_prefix, "now": timezone.now()}
+        self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines")
+
+    # -- loading ----------------------------------------------------------------------------------
+
+    def has_fingerprints(self) -> bool:
+        self.cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {VARIANT} WHERE source_id = %s AND content_hash <> '')", [self.source.pk]
+        )
+        return self.cursor.fetchone()[0]
+
+    def diff_lines(self, layout: CsvLayout, salt: bytes) -> array | None:
+        """Pass 1: fingerprint every raw row; return the changed rows, or None when most rows changed."""
+        file, cursor = self.request.file, self.cursor
+        start = file.tell()
+        cursor.execute("CREATE TEMP TABLE flx_lines (row integer, hash text)")
+        total = 0
+        with cursor.copy("COPY flx_lines (row, hash) FROM STDIN") as copy:
+            buffer = []
+            for row, _, digest in fingerprints(CsvRows(file, layout), salt):
+                buffer.append(f"{row}\t{digest}\n")
+                if len(buffer) >= 10_000:
+                    copy.write("".join(buffer))
+                    total += len(buffer)
+                    buffer.clear()
+            copy.write("".join(buffer))
+            total += len(buffer)
+        file.seek(start)
+        self.lines = True
+        cursor.execute("ANALYZE flx_lines")
+        # Changed: no variant carries the fingerprint, or the same raw row appears twice (a duplicate SKU).
+        cursor.execute(
+            f"""
+            CREATE TEMP TABLE flx_changed AS
+            SELECT l.row FROM flx_lines l
+            WHERE NOT EXISTS (SELECT 1 FROM {VARIANT} v WHERE v.source_id = %(source)s AND v.content_hash = l.hash)
+            UNION
+            SELECT l.row FROM flx_lines l JOIN (
+                SELECT hash FROM flx_lines GROUP BY hash HAVING count(*) > 1
+            ) twice ON twice.hash = l.hash
+            """,
+            self.params,
+        )
+        changed_count = cursor.rowcount
+        try:
+            if changed_count > total * DIFF_AT_MOST:
+                self.result.log.append(f"{changed_count} of {total} rows changed; mapping every row.")
+                cursor.execute("DROP TABLE flx_lines")
+                self.lines = False
+                return None
+            cursor.execute("SELECT row FROM flx_changed ORDER BY row")
+            changed = array("q", (row for (row,) in cursor.fetchall()))
+        finally:
+            cursor.execute("DROP TABLE flx_changed")
+        self.unchanged_lines = total - len(changed)
+        self.result.log.append(f"{total} rows: {len(changed)} changed since the last apply, mapping only those.")
+        return changed
+
+    def load(self, feed: MappedFeed) -> None:
+        """Pass 2: COPY the mapped rows into flx_stage (and first rows of parents into flx_parents)."""
+        rows = iter(feed)
+        first = next(rows, None)
+        data_keys = first[2] if first is not None else {"sku": None}
+        if "sku" not in data_keys:
+            from flxhub.exceptions import ApplicationError
+
+            raise ApplicationError("The mapping template maps no sku; every inventory row needs one.", code="no_sku")
+        self.targets = [target for target in STAGE_TYPES if target in data_keys]
+        if self.request.kind == "secondary":
+            self.targets = [target for target in self.targets if target == "sku" or target in PQS_TARGETS]
+        columns = ", ".join(f"{target} {STAGE_TYPES[target]}" for target in self.targets)
+        self.cursor.execute(f"CREATE TEMP TABLE flx_stage (row integer, hash text, ok boolean, {columns})")
+        with_parents = "parent_sku" in self.targets
+        if with_parents:
+            self.cursor.execute(
+                "CREATE TEMP TABLE flx_parents (parent_sku text, title text, description text, brand text, "
+                "category text, options jsonb, attributes jsonb, images jsonb)"
+            )
+        copy_sql = f"COPY flx_stage (row, hash, ok, {', '.join(self.targets)}) FROM STDIN"
+        targets = self.targets
+        json_at = [index + 3 for index, target in enumerate(targets) if target in JSON_TARGETS]
+        blanks = [None] * (len(targets) - 1)
+        dumps = json.dumps
+        parents_seen: set[str] = set()
+        parents: list[tuple] = []
+        done = 0
+        pending = [first] if first is not None else []
+        progress = self.request.progress
+        exhausted = first is None
+        while True:
+            with self.cursor.copy(copy_sql) as copy:
+                write = copy.write_row
+                count = 0
+                for item in _chain(pending, rows):
+                    row, digest, data = item
+                    values = [row, digest, True, *map(data.get, targets)]
+                    for index in json_at:
+                        if values[index] is not None:
+                            values[index] = dumps(values[index])
+                    write(values)
+                    if with_parents:
+                        parent_sku = data.get("parent_sku")
+                        if parent_sku and parent_sku not in parents_seen and _parent_values(data):
+                            parents_seen.add(parent_sku)
+                            parents.append(_parent_row(parent_sku, data, dumps))
+                    if feed.error_rows:
+                        # Rows that failed mapping still name their SKU: staged as not-ok, so not archived.
+                        for error_row, sku in feed.error_rows:
+                            write([error_row, "", False, sku, *blanks])
+                        feed.error_rows.clear()
+                    count += 1
+                    if count >= PROGRESS_EVERY:
+                        break
+                else:
+                    exhausted = True
+                pending = []
+                if exhausted and feed.error_rows:
+                    for error_row, sku in feed.error_rows:
+                        write([error_row, "", False, sku, *blanks])
+                    feed.error_rows.clear()
+            done += count
+            self.staged_ok += count
+            if parents:
+                with self.cursor.copy("COPY flx_parents FROM STDIN") as copy:
+                    for parent in parents:
+                        copy.write_row(parent)
+                parents.clear()
+            if progress is not None:
+                progress(done, None)
+            if exhausted:
+                break
+        self.cursor.execute("ANALYZE flx_stage")
+
+    # -- merging (inside the caller's transaction) ------------------------------------------------
+
+    def merge(self) -> None:
+        result, request = self.result, self.request
+        lock_global_settings()
+        self.existed = bool(self._count(f"SELECT EXISTS (SELECT 1 FROM {VARIANT} WHERE source_id = %(source)s)"))
+        self._invalidate()
+        self._dedupe()
+        active = self._count(f"SELECT count(*) FROM {VARIANT} WHERE source_id = %(source)s AND status = 'active'")
+        exprs = _Expressions(self.targets, request.kind, self.exclusions)
+        self.params.update(exprs.params)
+        zeroed = 0
+        if active and not request.force:
+            zeroed = self._zeroed(exprs)
+        if request.kind == "secondary":
+            updated = self._update(exprs)
+            unknown = self._unknown()
+            result.counts["skipped"] += unknown
+            result.counts["updated"] += updated
+            result.counts["unchanged"] += self.staged_ok - updated - unknown + self.unchanged_lines
+            check_feed_safety(request=request, source=self.source, active=active, affected=zeroed, rows=self.staged_ok)
+            return
+        if "parent_sku" in self.targets:
+            self._merge_parents()
+        updated = self._update(exprs) if self.existed else 0
+        created, over_limit = self._insert(exprs)
+        archived, archived_active = self._archive() if request.full else (0, 0)
+        check_feed_safety(
+            request=request,
+            source=self.source,
+            active=active,
+            affected=archived_active + zeroed,
+            rows=self.staged_ok + self.unchanged_lines,
+        )
+        linked = self._link_products()
+        if self.existed:
+            self._refresh_fingerprints()
+        counts = result.counts
+        counts["created"] += created
+        counts["updated"] += updated
+        counts["archived"] += archived
+        counts["unchanged"] += self.staged_ok - updated - created - over_limit + self.unchanged_lines
+        if linked:
+            result.log.append(f"Linked {linked} variants to products (by master SKU, then UPC).")
+
+    def _count(self, sql: str) -> int:
+        self.cursor.execute(sql, self.params)
+        return self.cursor.fetchone()[0]
+
+    def _not_ok(self, sql: str, message) -> int:
+        """Run an UPDATE … SET ok = false … RETURNING row, sku[, detail]; report each row; return how many."""
+        self.cursor.execute(sql, self.params)
+        rows = self.cursor.fetchall()
+        for returned in rows:
+            self.result.error(RowNote(returned[0], returned[1], "sku", returned[1], message(returned)))
+        self.staged_ok -= len(rows)
+        return len(rows)
+
+    def _invalidate(self) -> None:
+        """Validate what the database would refuse (too long, too large) as row errors, not a failed run."""
+        checks = [f"length({target}) > {size}" for target, size in LIMITS.items() if target in self.targets]
+        measures = ("weight", "length", "width", "height")
+        checks += [
+            f"{target} >= {MAX_MEASURE if target in measures else MAX_MONEY}"
+            for target in NUMERIC_TARGETS
+            if target in self.targets
+        ]
+        if "quantity" in self.targets:
+            checks.append(f"quantity > {MAX_QUANTITY}")
+        checks.append("sku IS NULL OR sku = ''")
+        self._not_ok(
+            f"UPDATE flx_stage SET ok = false WHERE ok AND ({' OR '.join(checks)}) RETURNING row, sku",
+            lambda returned: (
+                "a value is too long or too large for inventory (SKU up to 255 characters, title 500, "
+                "prices below 10,000,000,000, quantity up to 2,147,483,647)"
+            ),
+        )
+
+    def _dedupe(self) -> None:
+        """Report every row repeating an earlier row's SKU; only the first row of a SKU is applied."""
+        self.cursor.execute("SELECT EXISTS (SELECT sku FROM flx_stage WHERE ok GROUP BY sku HAVING count(*) > 1)")
+        if self.cursor.fetchone()[0]:
+            self._not_ok(
+                """
+                UPDATE flx_stage s SET ok = false FROM (
+                    SELECT row, min(row) OVER (PARTITION BY sku) AS first FROM flx_stage
+                    WHERE ok AND sku IN (SELECT sku FROM flx_stage WHERE ok GROUP BY sku HAVING count(*) > 1)
+                ) d
+                WHERE s.row = d.row AND d.row <> d.first
+                RETURNING s.row, s.sku, d.first
+                """,
+                lambda returned: f"SKU {returned[1]} repeats row {returned[2]}; only the first row of a SKU is applied",
+            )
+        if not self.lines:
+            return
+        # A changed row whose SKU is also on an unchanged row: the unchanged row's variant carries its fingerprint.
+        self.cursor.execute(
+            f"""
+            SELECT s.row, s.sku, l.row FROM flx_stage s
+            JOIN {VARIANT} v ON v.source_id = %(source)s AND v.sku = s.sku
+            JOIN flx_lines l ON l.hash = v.content_hash
+            WHERE s.ok AND l.row <> s.row
+            """,
+            self.params,
+        )
+        later_rows = []
+        for row, sku, unchanged_row in self.cursor.fetchall():
+            later, first = (row, unchanged_row) if unchanged_row < row else (unchanged_row, row)
+            message = f"SKU {sku} repeats row {first}; only the first row of a SKU is applied"
+            self.result.error(RowNote(later, sku, "sku", sku, message))
+            if later == row:
+                later_rows.append(row)
+            else:
+                self.unchanged_lines -= 1
+        if later_rows:
+            self.cursor.execute("UPDATE flx_stage SET ok = false WHERE row = ANY(%s)", [later_rows])
+            self.staged_ok -= len(later_rows)
+
+    def _zeroed(self, exprs: _Expressions) -> int:
+        status = exprs.update.get("status", "v.status")
+        quantity = exprs.update.get("quantity", "v.quantity")
+        return self._count(
+            f"""
+            SELECT count(*) FROM flx_stage s {exprs.parent_join}
+            JOIN {VARIANT} v ON v.source_id = %(source)s AND v.sku = s.sku
+            WHERE s.ok AND v.status = 'active'
+              AND ({status} IN ('archived', 'discontinued') OR ({quantity} = 0 AND v.quantity > 0))
+            """
+        )
+
+    def _merge_parents(self) -> None:
+        self.cursor.execute(
+            f"""
+            INSERT INTO {PARENT} (source_id, parent_sku, title, description, brand, category, options, attributes,
+                                  images, updated_at)
+            SELECT %(source)s, parent_sku, '', '', '', '', '[]', '{{}}', '[]', %(now)s
+            FROM (SELECT DISTINCT parent_sku FROM flx_stage WHERE ok AND parent_sku <> '') new
+            ON CONFLICT (source_id, parent_sku) DO NOTHING
+            """,
+            self.params,
+        )
+        created = self.cursor.rowcount
+        values = {
+            "title": "COALESCE(NULLIF(f.title, ''), p.title)",
+            "description": "COALESCE(NULLIF(f.description, ''), p.description)",
+            "brand": "COALESCE(NULLIF(f.brand, ''), p.brand)",
+            "category": "COALESCE(NULLIF(f.category, ''), p.category)",
+            "options": "COALESCE(f.options, p.options)",
+            "attributes": "COALESCE(f.attributes, p.attributes)",
+            "images": "COALESCE(f.images, p.images)",
+        }
+        self.cursor.execute(
+            f"""
+            UPDATE {PARENT} p SET {", ".join(f"{name} = {expr}" for name, expr in values.items())}, updated_at = %(now)s
+            FROM flx_parents f
+            WHERE p.source_id = %(source)s AND p.parent_sku = f.parent_sku
+              AND ({", ".join(f"p.{name}" for name in values)}) IS DISTINCT FROM ({", ".join(values.values())})
+            """,
+            self.params,
+        )
+        self.result.log.append(f"Parents: {created} created, {self.cursor.rowcount} updated.")
+
+    def _update(self, exprs: _Expressions) -> int:
+        sets = ", ".join(f"{column} = {expr}" for column, expr in exprs.update.items())
+        compare_columns = ", ".join(f"v.{column}" for column in exprs.update)
+        compare_values = ", ".join(exprs.update.values())
+        quantity = exprs.update.get("quantity")
+        stamp = (
+            f", quantity_updated_at = CASE WHEN v.quantity IS DISTINCT FROM {quantity} THEN %(now)s "
+            "ELSE v.quantity_updated_at END"
+            if quantity
+            else ""
+        )
+        fingerprint = "''" if self.request.kind == "secondary" else "s.hash"
+        self.cursor.execute(
+            f"""
+            UPDATE {VARIANT} v SET {sets}, content_hash = {fingerprint}, updated_at = %(now)s{stamp}
+            FROM flx_stage s {exprs.parent_join}
+            WHERE s.ok AND v.source_id = %(source)s AND v.sku = s.sku
+              AND ({compare_columns}) IS DISTINCT FROM ({compare_values})
+            """,
+            self.params,
+        )
+        return self.cursor.rowcount
+
+    def _unknown(self) -> int:
+        """Secondary feeds never create: note the rows whose SKU the source does not have."""
+        self.cursor.execute(
+            f"""
+            SELECT s.row, s.sku, count(*) OVER () FROM flx_stage s
+            WHERE s.ok AND NOT EXISTS (SELECT 1 FROM {VARIANT} v WHERE v.source_id = %(source)s AND v.sku = s.sku)
+            ORDER BY s.row LIMIT {MAX_STORED_ROW_ERRORS}
+            """,
+            self.params,
+        )
+        rows = self.cursor.fetchall()
+        for row, sku, _ in rows:
+            message = f"SKU {sku} is not in this source's inventory; a secondary feed only updates existing variants"
+            self.result.note(RowNote(row, sku, "sku", sku, message))
+        return rows[0][2] if rows else 0
+
+    def _insert(self, exprs: _Expressions) -> tuple[int, int]:
+        """Insert the new variants the plan's SKU limit has room for; report the others. Return (created, over)."""
+        new_rows = f"""
+            FROM flx_stage s {exprs.parent_join}
+            WHERE s.ok AND NOT EXISTS (SELECT 1 FROM {VARIANT} v WHERE v.source_id = %(source)s AND v.sku = s.sku)
+        """
+        new_count = self._count(f"SELECT count(*) {new_rows}") if self.existed else self.staged_ok
+        limit, room = sku_room()
+        columns = ", ".join(exprs.insert)
+        values = ", ".join(exprs.insert.values())
+        order = f"ORDER BY s.row LIMIT {room}" if new_count > room else ""
+        self.cursor.execute(f"INSERT INTO {VARIANT} ({columns}) SELECT {values} {new_rows} {order}", self.params)
+        created = self.cursor.rowcount
+        over = new_count - created
+        if over > 0:
+            self.cursor.execute(
+                f"SELECT s.row, s.sku {new_rows} ORDER BY s.row LIMIT {MAX_STORED_ROW_ERRORS}", self.params
+            )
+            message = f"not imported: the plan's SKU limit of {limit} variants is reached"
+            for row, sku in self.cursor.fetchall():
+                self.result.error(RowNote(row, sku, "sku", sku, message))
+            self.result.counts["error"] += over - min(over, MAX_STORED_ROW_ERRORS)
+            self.result.log.append(
+                f"SKU limit: {over} new variants were not imported (plan limit {limit}); see the row errors."
+            )
+        return created, over
+
+    def _archive(self) -> tuple[int, int]:
+        """Archive the variants missing from the feed; return (archived, of which were active)."""
+        present = "NOT EXISTS (SELECT 1 FROM flx_stage s WHERE s.sku = v.sku)"
+        if self.lines:
+            present += " AND NOT EXISTS (SELECT 1 FROM flx_lines l WHERE l.hash = v.content_hash)"
+        self.cursor.execute(
+            f"""
+            WITH gone AS (
+                SELECT v.id, v.status FROM {VARIANT} v
+                WHERE v.source_id = %(source)s AND (v.status <> 'archived' OR v.quantity <> 0) AND {present}
+            ), archived AS (
+                UPDATE {VARIANT} v SET status = 'archived', quantity = 0, content_hash = '', updated_at = %(now)s,
+                    quantity_updated_at = CASE WHEN v.quantity <> 0 THEN %(now)s ELSE v.quantity_updated_at END
+                FROM gone WHERE v.id = gone.id
+                RETURNING gone.status
+            )
+            SELECT count(*), count(*) FILTER (WHERE status = 'active') FROM archived
+            """,
+            self.params,
+        )
+        archived, active = self.cursor.fetchone()
+        return archived, active
+
+    def _link_products(self) -> int:
+        self.cursor.execute(
+            f"""
+            UPDATE {VARIANT} v SET product_variant_id = pv.id
+            FROM {PRODUCT_VARIANT} pv
+            WHERE v.source_id = %(source)s AND v.product_variant_id IS NULL AND v.master_sku <> ''
+              AND pv.master_sku = v.master_sku
+            """,
+            self.params,
+        )
+        linked = self.cursor.rowcount
+        self.cursor.execute(
+            f"""
+            UPDATE {VARIANT} v SET product_variant_id = pv.id
+            FROM (SELECT DISTINCT ON (upc) upc, id FROM {PRODUCT_VARIANT} WHERE upc <> '' ORDER BY upc, id) pv
+            WHERE v.source_id = %(source)s AND v.product_variant_id IS NULL AND v.upc <> '' AND pv.upc = v.upc
+            """,
+            self.params,
+        )
+        return linked + self.cursor.rowcount
+
+    def _refresh_fingerprints(self) -> None:
+        """Rows whose bytes changed but values did not: keep their new fingerprint so the next diff skips them."""
+        self.cursor.execute(
+            f"""
+            UPDATE {VARIANT} v SET content_hash = s.hash FROM flx_stage s
+            WHERE s.ok AND s.hash <> '' AND v.source_id = %(source)s AND v.sku = s.sku
+              AND v.content_hash IS DISTINCT FROM s.hash
+            """,
+            self.params,
+        )
+
+    def drop(self) -> None:
+        self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines")
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest
+
+
+def _parent_values(data: dict[str, Any]) -> bool:
+    return any(data.get(target) for target in PARENT_TARGETS)
+
+
+def _parent_row(parent_sku: str, data: dict[str, Any], dumps) -> tuple:
+    options = data.get("options")
+    attributes = data.get("attributes")
+    images = data.get("images")
+    return (
+        parent_sku,
+        data.get("title"),
+        data.get("description"),
+        data.get("brand"),
+        data.get("category"),
+        dumps(list(options)) if options else None,
+        dumps(attributes) if attributes else None,
+        dumps(images) if images else None,
+    )
+
+
+class _Expressions:
+    """The SQL value of each variant column from a stage row ``s`` (and its parent ``p``), for UPDATE and INSERT."""
+
+    def __init__(self, targets: list[str], kind: str, exclusions: dict[str, list[str]]):
+        self.params: dict[str, Any] = {}
+        with_parent = "parent_sku" in targets
+        self.parent_join = (
+            f"LEFT JOIN {PARENT} p ON p.source_id = %(source)s AND p.parent_sku = s.parent_sku" if with_parent else ""
+        )
+        update: dict[str, str] = {}
+        insert_values: dict[str, str] = {}
+        if kind == "secondary":
+            for target in PQS_TARGETS:
+                if target in targets:
+                    update[target] = f"COALESCE(s.{target}, v.{target})"
+            if not update:
+                update["quantity"] = "v.quantity"  # a template mapping only SKUs changes nothing
+            self.update, self.insert = update, {}
+            return
+        for target in TEXT_TARGETS:
+            if target in targets:
+                if target in INHERITED_TARGETS and with_parent:
+                    update[target] = f"COALESCE(NULLIF(s.{target}, ''), p.{target}, '')"
+                else:
+                    update[target] = f"COALESCE(s.{target}, '')"
+        for target in NUMERIC_TARGETS:
+            if target in targets:
+                update[target] = f"s.{target}"
+        for target, empty in JSON_TARGETS.items():
+            if target in targets:
+                update[target] = f"COALESCE(s.{target}, {empty})"
+        if "master_sku" in targets:
+            update["master_sku"] = "COALESCE(NULLIF(s.master_sku, ''), %(prefix)s || s.sku)"
+        else:
+            update["master_sku"] = "%(prefix)s || s.sku"
+        update["status"] = "COALESCE(s.status, 'active')" if "status" in targets else "'active'"
+        if with_parent:
+            update["parent_id"] = "p.id"
+        insert_values.update(update)
+        if "quantity" in targets:
+            update["quantity"] = "COALESCE(s.quantity, v.quantity)"
+            insert_values["quantity"] = "COALESCE(s.quantity, 0)"
+        excluded = []
+        for field_name, values in exclusions.items():
+            source_value = "s.sku" if field_name == "sku" else update.get(field_name)
+            if source_value is None:
+                continue
+            self.params[f"exclude_{field_name}"] = values
+            excluded.append(f"lower({source_value}) = ANY(%(exclude_{field_name})s)")
+        update["is_excluded"] = f"({' OR '.join(excluded)})" if excluded else "false"
+        insert_values["is_excluded"] = update["is_excluded"]
+        self.update = update
+        self.insert = _insert_columns(insert_values)
+
+
+def _insert_columns(values: dict[str, str]) -> dict[str, str]:
+    """Every column of a new variant: the mapped value, or the model's default."""
+    columns: dict[str, str] = {}
+    for model_field in InventoryVariant._meta.concrete_fields:
+        if model_field.primary_key:
+            continue
+        name, column = model_field.name, model_field.column
+        if name in values or column in values:
+            columns[column] = values.get(name, values.get(column))
+        elif name == "source":
+            columns[column] = "%(source)s"
+        elif name == "sku":
+            columns[column] = "s.sku"
+        elif name == "content_hash":
+            columns[column] = "s.hash"
+        elif name in ("created_at", "updated_at", "quantity_updated_at"):
+            columns[column] = "%(now)s"
+        elif name in JSON_TARGETS:
+            columns[column] = JSON_TARGETS[name]
+        else:
+            default = model_field.get_default()
+            if default is None:
+                columns[column] = "NULL"
+            elif isinstance(default, bool):
+                columns[column] = "true" if default else "false"
+            elif isinstance(default, int):
+                columns[column] = str(default)
+            else:
+                columns[column] = "'" + str(default).replace("'", "''") + "'"
+    return columns

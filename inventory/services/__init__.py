@@ -1,0 +1,1 @@
+"""Inventory services: the only code that writes inventory (feed apply, images)."""
