@@ -117,10 +117,11 @@ def routing_groups_load() -> list[RoutingGroup]:
     return list(RoutingGroup.objects.prefetch_related("priorities").order_by("position", "name"))
 
 
-def order_routed_quantities(*, order_id: int) -> dict[int, int]:
+def order_routed_quantities(*, order_id: int | None = None, order_ids: list[int] | None = None) -> dict[int, int]:
     """Per order line, the units already on FRs and not canceled or voided (shipped units count)."""
+    ids = [order_id] if order_id is not None else (order_ids or [])
     rows = (
-        FRLine.objects.filter(order_line__order_id=order_id)
+        FRLine.objects.filter(order_line__order_id__in=ids)
         .values("order_line_id")
         .annotate(live=Sum(F("quantity") - F("canceled_quantity") - F("voided_quantity")))
     )
@@ -150,21 +151,56 @@ def routing_input_for_order(
     With ``lock_variants`` the candidate variants are locked (``select_for_update`` in primary-key order);
     the caller must then be inside ``transaction.atomic``.
     """
+    return routing_inputs_for_orders(
+        orders=[order],
+        order_line_ids=order_line_ids,
+        exclude_source_ids=exclude_source_ids,
+        lock_variants=lock_variants,
+        now=now,
+    )[order.pk]
+
+
+def routing_inputs_for_orders(
+    *,
+    orders: list[Order],
+    order_line_ids: list[int] | None = None,
+    exclude_source_ids: frozenset[int] | set[int] = frozenset(),
+    lock_variants: bool = False,
+    now: datetime | None = None,
+) -> dict[int, RoutingInput]:
+    """Load what routing needs for many orders at once, in the same 4 queries; keyed by order id."""
     now = now or timezone.now()
-    lines = {line.pk: line for line in OrderLine.objects.filter(order_id=order.pk).order_by("pk")}
+    order_ids = [o.pk for o in orders]
+    all_lines = list(OrderLine.objects.filter(order_id__in=order_ids).order_by("pk"))
     if order_line_ids is not None:
         wanted = set(order_line_ids)
-        lines = {pk: line for pk, line in lines.items() if pk in wanted}
-    routed = order_routed_quantities(order_id=order.pk) if lines else {}
-    open_lines = [line for line in lines.values() if line.quantity - routed.get(line.pk, 0) > 0]
-    needs = OrderNeeds(
-        order_id=order.pk,
-        lines=tuple(LineNeed(line.pk, line.master_sku, line.quantity - routed.get(line.pk, 0)) for line in open_lines),
-        shipping_method=order.requested_shipping_method,
-    )
-    result = RoutingInput(order=order, lines=lines, needs=needs, candidates=[], routed_quantities=routed)
+        all_lines = [line for line in all_lines if line.pk in wanted]
+    routed = order_routed_quantities(order_ids=order_ids) if all_lines else {}
+    results: dict[int, RoutingInput] = {}
+    open_lines: list[OrderLine] = []
+    lines_of: dict[int, list[OrderLine]] = {}
+    for line in all_lines:
+        lines_of.setdefault(line.order_id, []).append(line)
+    for o in orders:
+        lines = {line.pk: line for line in lines_of.get(o.pk, [])}
+        open_here = [line for line in lines.values() if line.quantity - routed.get(line.pk, 0) > 0]
+        open_lines += open_here
+        needs = OrderNeeds(
+            order_id=o.pk,
+            lines=tuple(
+                LineNeed(line.pk, line.master_sku, line.quantity - routed.get(line.pk, 0)) for line in open_here
+            ),
+            shipping_method=o.requested_shipping_method,
+        )
+        results[o.pk] = RoutingInput(
+            order=o,
+            lines=lines,
+            needs=needs,
+            candidates=[],
+            routed_quantities={k: routed[k] for k in lines if k in routed},
+        )
     if not open_lines:
-        return result
+        return results
 
     skus = {line.master_sku for line in open_lines}
     pv_ids = {line.product_variant_id for line in open_lines if line.product_variant_id}
@@ -231,38 +267,48 @@ def routing_input_for_order(
         for line in matched:
             offers.setdefault((row["source_id"], line.pk), []).append(offer)
 
-    by_source: dict[int, dict[int, Offer]] = {}
-    quantities = {need.order_line_id: need.quantity for need in needs.lines}
+    line_order = {line.pk: line.order_id for line in open_lines}
+    quantities = {need.order_line_id: need.quantity for r in results.values() for need in r.needs.lines}
+    per_order: dict[int, dict[int, dict[int, Offer]]] = {}  # order id → source id → line id → offer
     for (source_id, line_id), found in offers.items():
-        by_source.setdefault(source_id, {})[line_id] = best_offer(found, quantities[line_id])
-    for source_id, line_offers in sorted(by_source.items()):
-        row = sources[source_id]
-        shipping_map = row["source__shipping_method_map"] or {}
-        result.candidates.append(
-            SourceCandidate(
-                source_id=source_id,
-                name=row["source__name"],
-                priority=row["source__priority"],
-                offers=line_offers,
-                shipping=ShippingRate(
-                    flat_cost=row["source__shipping_flat_cost"] or ZERO,
-                    weight_tiers=_tiers(row["source__shipping_weight_tiers"]),
-                ),
-                has_shipping_map=not order.requested_shipping_method or order.requested_shipping_method in shipping_map,
-                allow_backorders=row["source__allow_backorders"],
-            )
+        per_order.setdefault(line_order[line_id], {}).setdefault(source_id, {})[line_id] = best_offer(
+            found, quantities[line_id]
         )
-        result.buffers[source_id] = row["source__stock_buffer"]
-        result.shipping_maps[source_id] = shipping_map
-    result.backorder_sources = frozenset(s for s, row in sources.items() if row["source__allow_backorders"])
+    rates = {
+        source_id: ShippingRate(
+            flat_cost=row["source__shipping_flat_cost"] or ZERO,
+            weight_tiers=_tiers(row["source__shipping_weight_tiers"]),
+        )
+        for source_id, row in sources.items()
+    }
+    backorder_sources = frozenset(s for s, row in sources.items() if row["source__allow_backorders"])
+    for order_id, result in results.items():
+        method = result.order.requested_shipping_method
+        for source_id, line_offers in sorted(per_order.get(order_id, {}).items()):
+            row = sources[source_id]
+            shipping_map = row["source__shipping_method_map"] or {}
+            result.candidates.append(
+                SourceCandidate(
+                    source_id=source_id,
+                    name=row["source__name"],
+                    priority=row["source__priority"],
+                    offers=line_offers,
+                    shipping=rates[source_id],
+                    has_shipping_map=not method or method in shipping_map,
+                    allow_backorders=row["source__allow_backorders"],
+                )
+            )
+            result.buffers[source_id] = row["source__stock_buffer"]
+            result.shipping_maps[source_id] = shipping_map
+        result.backorder_sources = backorder_sources
 
     for line in open_lines:
-        has_offer = any(line.pk in c.offers for c in result.candidates)
-        if not has_offer or not any(
-            c.offers[line.pk].available > 0 or c.allow_backorders for c in result.candidates if line.pk in c.offers
-        ):
-            result.line_roadblocks[line.pk] = _line_roadblock(line, seen[line.pk])
-    return result
+        candidates = results[line.order_id].candidates
+        usable = [c.offers[line.pk] for c in candidates if line.pk in c.offers]
+        backorderable = any(c.allow_backorders for c in candidates if line.pk in c.offers)
+        if not usable or not (backorderable or any(o.available > 0 for o in usable)):
+            results[line.order_id].line_roadblocks[line.pk] = _line_roadblock(line, seen[line.pk])
+    return results
 
 
 def _usability(row: dict, now: datetime) -> str:

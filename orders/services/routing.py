@@ -74,7 +74,7 @@ def routing_group_ensure_default() -> RoutingGroup:
     return group
 
 
-def _order_roadblocks(order: Order) -> list[Roadblock]:
+def order_roadblocks(order: Order) -> list[Roadblock]:
     roadblocks = []
     if order.status not in Order.ROUTABLE:
         roadblocks.append(
@@ -85,7 +85,7 @@ def _order_roadblocks(order: Order) -> list[Roadblock]:
     return roadblocks
 
 
-def _decision_roadblocks(decision: Decision, data: RoutingInput, method: str) -> list[Roadblock]:
+def decision_roadblocks(decision: Decision, data: RoutingInput, method: str) -> list[Roadblock]:
     roadblocks = []
     for unrouted in decision.unrouted:
         known = data.line_roadblocks.get(unrouted.order_line_id)
@@ -110,11 +110,11 @@ def _decision_roadblocks(decision: Decision, data: RoutingInput, method: str) ->
             )
     for part in decision.parts:
         if not part.candidate.has_shipping_map:
-            roadblocks.append(_no_map(part.candidate.name, method, part.candidate.source_id))
+            roadblocks.append(no_shipping_map_roadblock(part.candidate.name, method, part.candidate.source_id))
     return roadblocks
 
 
-def _no_map(source_name: str, method: str, source_id: int) -> Roadblock:
+def no_shipping_map_roadblock(source_name: str, method: str, source_id: int) -> Roadblock:
     return Roadblock(
         "no_shipping_map",
         f"{source_name} has no shipping-method map for {method!r}; its FR is held until the map is set.",
@@ -133,8 +133,8 @@ def order_preview(*, order_id: int) -> Preview:
         raise NotFound(f"Order {order_id} does not exist.", details={"order_id": order_id})
     data = routing_input_for_order(order=order)
     decision = route(data.needs, data.candidates, _policy(order, None))
-    order_blocks = _order_roadblocks(order)
-    roadblocks = order_blocks + _decision_roadblocks(decision, data, order.requested_shipping_method)
+    order_blocks = order_roadblocks(order)
+    roadblocks = order_blocks + decision_roadblocks(decision, data, order.requested_shipping_method)
     return Preview(
         order_id=order.pk,
         can_generate=not order_blocks and bool(decision.parts),
@@ -186,7 +186,7 @@ def _generate(*, order_id, actor, actor_label, order_line_ids, exclude_source_id
         order = Order.objects.select_for_update().get(pk=order_id)
     except Order.DoesNotExist:
         raise NotFound(f"Order {order_id} does not exist.", details={"order_id": order_id})
-    blocks = _order_roadblocks(order)
+    blocks = order_roadblocks(order)
     if blocks:
         raise Conflict(
             " ".join(b.message for b in blocks),
@@ -211,7 +211,9 @@ def _generate(*, order_id, actor, actor_label, order_line_ids, exclude_source_id
                 actor=actor,
                 actor_label=actor_label,
                 routing_decision={**decision_json, "fr_source_id": candidate.source_id},
-                hold_reason="" if candidate.has_shipping_map else _no_map(candidate.name, method, 0).message,
+                hold_reason=""
+                if candidate.has_shipping_map
+                else no_shipping_map_roadblock(candidate.name, method, 0).message,
             )
         )
     label = actor_label or ("user" if actor else "system")
@@ -231,7 +233,7 @@ def _generate(*, order_id, actor, actor_label, order_line_ids, exclude_source_id
         order_id=order.pk,
         frs=frs,
         decision=decision_json,
-        roadblocks=_decision_roadblocks(decision, data, method),
+        roadblocks=decision_roadblocks(decision, data, method),
     )
 
 
@@ -259,6 +261,6 @@ def _lock_and_recheck(decision: Decision, data: RoutingInput) -> None:
 def order_generate_frs_on_import(*, order_id: int, actor_label: str = "import") -> GenerationResult | None:
     """Generate FRs for a just-imported order when its channel asks for it and it is routable; else None."""
     order = Order.objects.select_related("channel").filter(pk=order_id).first()
-    if order is None or not order.channel.generate_frs_on_import or _order_roadblocks(order):
+    if order is None or not order.channel.generate_frs_on_import or order_roadblocks(order):
         return None
     return order_generate_frs(order_id=order_id, actor_label=actor_label)

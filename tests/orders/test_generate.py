@@ -346,3 +346,27 @@ def test_generated_orders_never_over_commit_and_every_line_is_routed_or_reported
                 usable = 0 if spec["stale"] else max(0, variant.quantity - spec["buffer"])
                 assert variant.committed_quantity <= usable
         transaction.set_rollback(True)
+
+
+# ------------------------------------------------------------------------------------------ bulk generation
+
+
+@pytest.mark.django_db
+def test_bulk_generation_shares_stock_across_the_batch_and_matches_single_generation():
+    from orders.services.generate_bulk import orders_generate_frs
+
+    pv = product("LAST")
+    cheap = stock(source("Cheap"), pv, quantity=1, cost="1.00")
+    dear = stock(source("Dear"), pv, quantity=1, cost="2.00")
+    first, second, third = order((pv, 1)), order((pv, 1)), order((pv, 1), status=Order.Status.CANCELED)
+    results = orders_generate_frs(order_ids=[first.pk, second.pk, third.pk])
+    assert [[fr.source.name for fr in r.frs] for r in results] == [["Cheap"], ["Dear"], []]
+    assert [r.code for r in results[2].roadblocks] == ["order_not_routable"]
+    assert (committed(cheap), committed(dear)) == (1, 1)
+    fr = results[0].frs[0]
+    assert fr.number == f"{first.channel_order_number}-1"
+    assert fr.routing_decision["rule"] == "lowest_cost" and fr.routing_decision["fr_source_id"] == cheap.source_id
+    assert fr.lines.get().committed_quantity == 1
+    assert list(fr.events.values_list("kind", flat=True)) == ["stage", "stage"]
+    again = orders_generate_frs(order_ids=[first.pk, second.pk])
+    assert [r.frs for r in again] == [[], []]
