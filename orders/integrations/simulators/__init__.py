@@ -1,0 +1,1 @@
+"""Local stand-ins for suppliers' APIs: small HTTP servers on loopback for tests and the demo."""
