@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -22,9 +23,15 @@ from .connections import connection_settings
 
 logger = logging.getLogger(__name__)
 Status = IntegrationRun.Status
-CLAIM_TTL = timedelta(minutes=10)
+CLAIM_TTL = timedelta(minutes=10)  # the default; settings.FLXHUB_RUN_CLAIM_TTL_SECONDS overrides it
 MAX_ROW_ERRORS = 10_000  # per run; beyond it errors are counted, not stored
 COUNT_FIELDS = ("read", "created", "updated", "unchanged", "archived", "skipped", "error")
+
+
+def claim_ttl() -> timedelta:
+    """How long a run's claim outlives its last progress report (a crashed worker's claim then expires)."""
+    seconds = getattr(settings, "FLXHUB_RUN_CLAIM_TTL_SECONDS", None)
+    return CLAIM_TTL if seconds is None else timedelta(seconds=float(seconds))
 
 
 def integration_trigger(
@@ -51,7 +58,7 @@ def run_claim(*, run: IntegrationRun) -> bool:
     return bool(
         Integration.objects.filter(pk=run.integration_id)
         .filter(Q(claimed_by_run__isnull=True) | Q(claim_expires_at__lt=now) | Q(claimed_by_run=run.pk))
-        .update(claimed_by_run=run.pk, claim_expires_at=now + CLAIM_TTL)
+        .update(claimed_by_run=run.pk, claim_expires_at=now + claim_ttl())
     )
 
 
@@ -91,7 +98,7 @@ class RunContext:
         now = timezone.now()
         IntegrationRun.objects.filter(pk=self.run.pk).update(progress_done=done, progress_total=total)
         Integration.objects.filter(pk=self.integration.pk, claimed_by_run=self.run.pk).update(
-            claim_expires_at=now + CLAIM_TTL
+            claim_expires_at=now + claim_ttl()
         )
 
     def row_errors(self, errors) -> None:
