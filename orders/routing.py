@@ -321,13 +321,7 @@ def _candidate_json(candidate: SourceCandidate, needs: OrderNeeds) -> dict:
         "allow_backorders": candidate.allow_backorders,
         "can_fill_order": whole is not None,
         "offers": {
-            str(line_id): {
-                "variant_id": o.variant_id,
-                "sku": o.sku,
-                "available": o.available,
-                "unit_cost": _money(o.unit_cost),
-                "stock_age_hours": None if o.stock_age_hours is None else round(o.stock_age_hours, 1),
-            }
+            str(line_id): {"variant_id": o.variant_id, "available": o.available, "unit_cost": _money(o.unit_cost)}
             for line_id, o in candidate.offers.items()
         },
     }

@@ -64,7 +64,8 @@ def orders_generate_frs(
                 for a in part.allocations:
                     taken[a.variant_id] = taken.get(a.variant_id, 0) + a.quantity - a.backordered
         titles = {pk: line.title for data in inputs.values() for pk, line in data.lines.items()}
-        frs = _create_frs(routable, decisions, titles, actor, label)
+        decision_json = {o.pk: decisions[o.pk].to_json() for o in routable}
+        frs = _create_frs(routable, decisions, decision_json, titles, actor, label)
         results = []
         for o in orders:
             if blocked[o.pk]:
@@ -72,7 +73,7 @@ def orders_generate_frs(
                 continue
             decision = decisions[o.pk]
             roadblocks = decision_roadblocks(decision, inputs[o.pk], o.requested_shipping_method)
-            results.append(GenerationResult(o.pk, frs.get(o.pk, []), decision.to_json(), roadblocks))
+            results.append(GenerationResult(o.pk, frs.get(o.pk, []), decision_json[o.pk], roadblocks))
     return results
 
 
@@ -88,7 +89,12 @@ def _less_taken(candidate: SourceCandidate, taken: dict[int, int]) -> SourceCand
 
 
 def _create_frs(
-    orders: list[Order], decisions: dict[int, Decision], titles: dict[int, str], actor, label: str
+    orders: list[Order],
+    decisions: dict[int, Decision],
+    decision_json: dict[int, dict],
+    titles: dict[int, str],
+    actor,
+    label: str,
 ) -> dict[int, list]:
     """Create, number, commit and log every FR the decisions call for; hold or auto-process them after."""
     source_ids = {p.candidate.source_id for d in decisions.values() for p in d.parts}
@@ -128,7 +134,6 @@ def _create_frs(
             entry[2] = f"{entry[2]}~{uuid.uuid4().hex[:6]}"
         seen.add(entry[2])
 
-    decision_json = {o.pk: decisions[o.pk].to_json() for o in orders if decisions[o.pk].parts}
     frs = FulfillmentRequest.objects.bulk_create(
         FulfillmentRequest(
             number=number,
