@@ -1,3 +1,4 @@
+from .edi import EdiDocument, FRSubmission, InboundFile
 from .fulfillment import (
     AckLine,
     Acknowledgement,
@@ -16,10 +17,13 @@ __all__ = [
     "AckLine",
     "Acknowledgement",
     "ApiToken",
+    "EdiDocument",
     "FREvent",
     "FRLine",
+    "FRSubmission",
     "FulfillmentRequest",
     "IdempotencyKey",
+    "InboundFile",
     "Order",
     "OrderLine",
     "RoutingGroup",
