@@ -196,6 +196,10 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "orders.models.FulfillmentRequest.InvoiceStatus",
         "InvoiceMatchStatusEnum": "orders.models.SourceInvoice.MatchStatus",
         "OrderStatusEnum": "orders.models.Order.Status",
+        "OrderImportStatusEnum": "orders.api.orders.IMPORT_STATUSES",
+        "VariantStatusEnum": "inventory.models.InventoryVariant.Status",
+        "VariantPushStatusEnum": "inventory.api.views.PUSH_STATUSES",
+        "VariantPushModeEnum": "inventory.services.push.MODES",
     },
 }
 

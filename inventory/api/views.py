@@ -39,7 +39,7 @@ VARIANT_VALUES = (
     "quantity_updated_at",
     "updated_at",
 )
-Mode = serializers.ChoiceField(choices=MODES)
+PUSH_STATUSES = [InventoryVariant.Status.ACTIVE, InventoryVariant.Status.DISCONTINUED]
 
 
 @extend_schema_serializer(component_name="VariantPushModes")
@@ -65,9 +65,7 @@ class VariantItem(serializers.Serializer):
     ean = serializers.CharField(max_length=14, required=False, allow_null=True, allow_blank=True)
     mpn = serializers.CharField(max_length=120, required=False, allow_null=True, allow_blank=True)
     weight = serializers.DecimalField(**DIMENSION)
-    status = serializers.ChoiceField(
-        choices=[InventoryVariant.Status.ACTIVE, InventoryVariant.Status.DISCONTINUED], required=False, allow_null=True
-    )
+    status = serializers.ChoiceField(choices=PUSH_STATUSES, required=False, allow_null=True)
 
 
 @extend_schema_serializer(component_name="VariantPush")

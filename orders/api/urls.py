@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import fulfillment_requests as frs
 from .invoices import InvoiceListCreateView
+from .orders import OrderCreateView, OrderDetailView
 from .shipments import ShipmentListCreateView
 
 urlpatterns = [
@@ -26,4 +27,6 @@ urlpatterns = [
     ),
     path("shipments", ShipmentListCreateView.as_view(), name="shipments"),
     path("invoices", InvoiceListCreateView.as_view(), name="invoices"),
+    path("orders", OrderCreateView.as_view(), name="orders"),
+    path("orders/<int:order_id>", OrderDetailView.as_view(), name="order-detail"),
 ]
