@@ -2,6 +2,12 @@
 
 ``demo_load`` is idempotent: rows are found by their natural keys and FRs are only made for orders
 that have none, so running it twice changes nothing.
+
+US Direct is connected to the local simulator (``orders.integrations.simulators.usdirect``, which
+``make run`` starts on port 8765) with every integration scheduled each minute, and order 54008 is routed
+and launched at load: within a few minutes of starting, inventory arrives from the feed, the FR is sent
+and acknowledged, a shipment with tracking comes back and the invoice is matched, with nobody touching
+anything.
 """
 
 from datetime import timedelta
@@ -13,9 +19,13 @@ from django.utils import timezone
 from inventory.models import Channel, InventoryVariant, Product, ProductVariant
 from sources.models import Connection, GlobalSettings, Source
 
+from .integrations.simulators.usdirect import SimulatorConfig
+from .integrations.usdirect_setup import usdirect_source_setup
 from .models import FulfillmentRequest, Order, OrderLine, RoutingGroup, RoutingPriority
+from .services.fr_actions import fr_process
 from .services.fr_create import FRLineRequest, fr_create
 from .services.fr_status import fr_transition
+from .services.routing import order_generate_frs
 from .services.shipments import ShipmentLineRequest, shipment_record
 
 SOURCES = [
@@ -37,6 +47,9 @@ SOURCES = [
     {"name": "Rapid 3PL", "type": Source.Type.THIRD_PARTY_LOGISTICS, "sku_prefix": "R3-", "priority": 30},
 ]
 
+# Where `make run` starts the US Direct simulator (flxhub/management/commands/runall.py).
+US_DIRECT_SIMULATOR_URL = "http://127.0.0.1:8765"
+
 PRODUCTS = [
     ("Trail Running Shoe", "TRS-{size}", ["8", "9", "10", "11"], Decimal("42.00")),
     ("Merino Hiking Sock", "MHS-{size}", ["S", "M", "L"], Decimal("7.50")),
@@ -54,6 +67,7 @@ ORDERS = [
     ("54005", [("TRS-10", 1)], "shipped"),
     ("54006", [("MHS-S", 3)], "voided"),
     ("54007", [("PRJ-M", 1), ("HL-400", 1)], "none"),
+    ("54008", [("IWB-750", 1)], "routed"),  # routed (to US Direct, the cheapest) and launched; the live demo
 ]
 
 
@@ -79,6 +93,13 @@ def demo_load() -> dict:
         source, _ = Source.objects.get_or_create(name=spec["name"], defaults=spec)
         sources[source.name] = source
         Connection.objects.get_or_create(source=source, name="uploads", defaults={"kind": Connection.Kind.UPLOAD})
+    usdirect_source_setup(
+        name="US Direct",
+        base_url=US_DIRECT_SIMULATOR_URL,
+        api_token=SimulatorConfig.api_token,
+        reseller_token=SimulatorConfig.reseller_token,
+        every_minutes=1,
+    )
 
     now = timezone.now()
     for index, (product_title, title, master_sku, cost) in enumerate(_catalogue()):
@@ -129,6 +150,10 @@ def demo_load() -> dict:
                     product_variant=ProductVariant.objects.get(master_sku=master_sku),
                 )
         if outcome == "none" or order.fulfillment_requests.exists():
+            continue
+        if outcome == "routed":
+            for fr in order_generate_frs(order_id=order.pk, actor_label="demo").frs:
+                fr_process(fr_id=fr.pk, actor_label="demo")
             continue
         _demo_fr(order, sources["US Direct"], outcome)
 

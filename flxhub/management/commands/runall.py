@@ -1,4 +1,4 @@
-"""Run web, worker and beat together in the foreground; Ctrl-C stops them all."""
+"""Run web, worker, beat and the US Direct simulator together in the foreground; Ctrl-C stops them all."""
 
 import os
 import signal
@@ -12,9 +12,24 @@ from django.core.management.base import BaseCommand
 # Extra processes (e.g. a local supplier simulator) can be appended by apps at import time.
 EXTRA_PROCESSES: dict[str, list[str]] = {}
 
+# The demo's US Direct source talks to this simulator (orders.demo.US_DIRECT_SIMULATOR_URL). Orders ship 30 s
+# after they are accepted and are invoiced 90 s later, so the demo shows the whole loop within minutes and
+# Get Shipments (every minute) records a shipment before its invoice arrives. FLXHUB_USDIRECT_SIMULATOR=0
+# leaves it out (e.g. when port 8765 is taken).
+USDIRECT_SIMULATOR = [
+    "-m",
+    "orders.integrations.simulators.usdirect",
+    "--port",
+    "8765",
+    "--shipment-delay",
+    "30",
+    "--invoice-delay",
+    "90",
+]
+
 
 class Command(BaseCommand):
-    help = "Start web (gunicorn on 127.0.0.1:8000), a Celery worker and Celery beat; stop all on Ctrl-C."
+    help = "Start web (gunicorn on 127.0.0.1:8000), a Celery worker, Celery beat and the US Direct simulator."
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("FLXHUB_BIND", "127.0.0.1:8000"))
@@ -39,6 +54,8 @@ class Command(BaseCommand):
             ],
             **EXTRA_PROCESSES,
         }
+        if os.environ.get("FLXHUB_USDIRECT_SIMULATOR", "1") != "0":
+            processes["usdirect-simulator"] = [python, *USDIRECT_SIMULATOR]
         children = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in processes.items()}
         self.stdout.write(self.style.SUCCESS(f"flxhub is running: http://{bind}/admin/ (Ctrl-C stops everything)"))
         stopping = False
@@ -66,4 +83,4 @@ class Command(BaseCommand):
                     proc.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
-            self.stdout.write("Stopped web, worker and beat.")
+            self.stdout.write(f"Stopped {', '.join(children)}.")
