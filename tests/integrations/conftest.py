@@ -149,17 +149,22 @@ def integrations(source, connection, *, file_format: str, patterns: dict | None 
     return made
 
 
-def paid_order_fr(source, lines: list[tuple[str, int, str]], *, process: bool = True) -> FulfillmentRequest:
-    """Stock (master SKU, quantity, cost) at ``source``, order them, generate the FR and process it."""
+def paid_order_fr(source, lines: list[tuple], *, process: bool = True, number: str = "") -> FulfillmentRequest:
+    """Stock (master SKU, quantity, cost[, UPC]) at ``source``, order them, generate the FR and process it.
+
+    ``number`` renames the FR (to match the PO number of a real partner's file).
+    """
     ordered = []
-    for master_sku, quantity, cost in lines:
-        product = build.product(master_sku, upc=f"0{abs(hash(master_sku)) % 10**11:011d}")
-        build.stock(source, product, quantity=10, cost=cost)
+    for master_sku, quantity, cost, *upc in lines:
+        product = build.product(master_sku)
+        build.stock(source, product, quantity=max(10, quantity), cost=cost, upc=upc[0] if upc else "")
         ordered.append((product, quantity))
     order = build.order(*ordered)
     result = order_generate_frs(order_id=order.pk, actor_label="test")
     assert len(result.frs) == 1, result.roadblocks
     fr = result.frs[0]
+    if number:
+        FulfillmentRequest.objects.filter(pk=fr.pk).update(number=number)
     if process:
         fr_process(fr_id=fr.pk, actor_label="test")
     fr.refresh_from_db()
