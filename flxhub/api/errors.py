@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -40,6 +41,7 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt
 def not_found_view(request, *args, **kwargs):
     """Unknown paths under /api/v1/ answer in the API's error shape, not with an HTML page."""
     return JsonResponse(

@@ -115,3 +115,8 @@ def test_another_sources_shipments_invoices_and_variants_are_out_of_reach(api, t
 def test_unknown_api_path_answers_in_the_error_shape(api, tokens):
     response = api(tokens.source).get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_unknown_api_path_is_a_json_404_for_posts_too(api, tokens):
+    response = api(tokens.source).post("/api/v1/fulfillment-requests/-5/processed", {}, format="json")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
