@@ -1,8 +1,12 @@
 """Admin for orders and fulfillment requests. Statuses move only through the FR state machine's actions."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from flxhub.exceptions import ApplicationError
+from inventory.models import Channel
 
 from .models import (
     AckLine,
@@ -20,9 +24,17 @@ from .models import (
     SourceInvoice,
     SourceInvoiceLine,
 )
+from .services.fr_actions import fr_regenerate
 from .services.fr_status import fr_transition
+from .services.order_csv import orders_import_csv
+from .services.routing import order_generate_frs
 
 Status = FulfillmentRequest.Status
+
+
+class OrderCsvForm(forms.Form):
+    channel = forms.ModelChoiceField(queryset=Channel.objects.all())
+    file = forms.FileField(help_text="CSV, one row per order line.")
 
 
 class OrderLineInline(admin.TabularInline):
@@ -48,6 +60,38 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["channel_order_number", "customer_name", "customer_email", "ship_name"]
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, FulfillmentRequestInline]
+    actions = ["generate_frs"]
+    change_list_template = "admin/orders/order_change_list.html"
+
+    @admin.action(description="Generate FRs (route) for selected orders")
+    def generate_frs(self, request, queryset):
+        for order in queryset.order_by("pk"):
+            try:
+                result = order_generate_frs(order_id=order.pk, actor=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{order}: {exc.message}", messages.ERROR)
+                continue
+            numbers = ", ".join(fr.number for fr in result.frs) or "no FR"
+            self.message_user(request, f"{order}: {numbers}.", messages.SUCCESS if result.frs else messages.WARNING)
+            for block in result.roadblocks:
+                self.message_user(request, f"{order}: {block.message}", messages.WARNING)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_csv)
+        return [path("import-csv/", view, name="orders_order_import_csv"), *super().get_urls()]
+
+    def import_csv(self, request):
+        form = OrderCsvForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = orders_import_csv(
+                    channel_id=form.cleaned_data["channel"].pk, data=form.cleaned_data["file"].read()
+                )
+            except ApplicationError as exc:
+                form.add_error("file", exc.message)
+        context = {**self.admin_site.each_context(request), "form": form, "result": result, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/orders/import_csv.html", context)
 
 
 class FRLineInline(admin.TabularInline):
@@ -139,7 +183,18 @@ class FulfillmentRequestAdmin(admin.ModelAdmin):
         _transition_action(Status.PROCESSED, "Mark processed"),
         _transition_action(Status.ACKNOWLEDGED, "Mark acknowledged"),
         _transition_action(Status.VOIDED, "Void"),
+        "regenerate",
     ]
+
+    @admin.action(description="Regenerate selected FRs (void, route again)")
+    def regenerate(self, request, queryset):
+        for fr in queryset.order_by("pk"):
+            try:
+                result = fr_regenerate(fr_id=fr.pk, actor=request.user, reason="Admin action: regenerate")
+                numbers = ", ".join(new.number for new in result.frs) or "no new FR"
+                self.message_user(request, f"{fr.number} regenerated: {numbers}.", messages.SUCCESS)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
 
     def has_add_permission(self, request):
         return False

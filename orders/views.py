@@ -12,6 +12,7 @@ from inventory.models import Channel, InventoryVariant
 from sources.models import Source
 
 from .models import FulfillmentRequest, Order
+from .selectors.overdue import fr_overdue_counts, fr_overdue_queryset
 from .services.fr_actions import fr_create_manual, fr_regenerate
 from .services.fr_create import FRLineRequest
 from .services.fr_status import FINAL, TRANSITIONS, fr_transition
@@ -152,11 +153,26 @@ def fr_list(request):
         frs = frs.filter(source_id=source)
     if status:
         frs = frs.filter(status=status)
+    if request.GET.get("overdue"):
+        frs = fr_overdue_queryset(queryset=frs)
     page = Paginator(frs, 50).get_page(request.GET.get("page"))
+    overdue = dict(
+        fr_overdue_queryset(queryset=FulfillmentRequest.objects.filter(pk__in=[fr.pk for fr in page])).values_list(
+            "pk", "overdue"
+        )
+    )
+    for fr in page:
+        fr.overdue_flag = overdue.get(fr.pk, "")
     return render(
         request,
         "orders/fr_list.html",
-        {"page": page, "statuses": Status.choices, "sources": Source.objects.all(), "filters": request.GET},
+        {
+            "page": page,
+            "statuses": Status.choices,
+            "sources": Source.objects.all(),
+            "filters": request.GET,
+            "overdue_counts": fr_overdue_counts(),
+        },
     )
 
 
