@@ -78,14 +78,18 @@ def _children_by_parent(queryset: QuerySet, parent_field: str, parent_ids: list[
     return grouped
 
 
+def _scoped(queryset: QuerySet, token, *, source: str, channel: str | None = None) -> QuerySet:
+    """``queryset`` cut to the token's reach: ``source`` / ``channel`` are the lookups to its source or channel."""
+    if token.kind == "source":
+        return queryset.filter(**{source: token.source_id})
+    if token.kind == "channel":
+        return queryset.filter(**{channel: token.channel_id}) if channel else queryset.none()
+    return queryset
+
+
 def fr_scope(token) -> QuerySet:
     """Every FR the token may see."""
-    qs = FulfillmentRequest.objects.all()
-    if token.kind == "source":
-        return qs.filter(source_id=token.source_id)
-    if token.kind == "channel":
-        return qs.filter(order__channel_id=token.channel_id)
-    return qs
+    return _scoped(FulfillmentRequest.objects.all(), token, source="source_id", channel="order__channel_id")
 
 
 def fr_get_id(*, token, fr_id: int) -> int:
@@ -236,12 +240,12 @@ SHIPMENT_VALUES = (
 
 
 def shipment_scope(token) -> QuerySet:
-    qs = Shipment.objects.all()
-    if token.kind == "source":
-        return qs.filter(fulfillment_request__source_id=token.source_id)
-    if token.kind == "channel":
-        return qs.filter(fulfillment_request__order__channel_id=token.channel_id)
-    return qs
+    return _scoped(
+        Shipment.objects.all(),
+        token,
+        source="fulfillment_request__source_id",
+        channel="fulfillment_request__order__channel_id",
+    )
 
 
 def shipment_filter(
@@ -322,10 +326,7 @@ INVOICE_VALUES = (
 
 
 def invoice_scope(token) -> QuerySet:
-    qs = SourceInvoice.objects.all()
-    if token.kind == "source":
-        return qs.filter(source_id=token.source_id)
-    return qs
+    return _scoped(SourceInvoice.objects.all(), token, source="source_id")
 
 
 def invoice_filter(
@@ -394,10 +395,7 @@ def invoice_detail(*, invoice_id: int) -> dict:
 
 
 def order_scope(token) -> QuerySet:
-    qs = Order.objects.all()
-    if token.kind == "channel":
-        return qs.filter(channel_id=token.channel_id)
-    return qs
+    return _scoped(Order.objects.all(), token, source="fulfillment_requests__source_id", channel="channel_id")
 
 
 def order_detail(*, token, order_id: int) -> dict:
