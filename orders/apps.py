@@ -5,7 +5,11 @@ class OrdersConfig(AppConfig):
     name = "orders"
 
     def ready(self) -> None:
-        from .integrations import generic_json  # noqa: F401 - registers the protocol
+        from sources.services.connections import register_connection_tester
+
+        from .integrations import generic_json, usdirect  # noqa: F401 - register the REST protocols
+        from .integrations.rest import rest_connection_test
         from .integrations.runners import register
 
         register()
+        register_connection_tester("rest", rest_connection_test)

@@ -140,7 +140,7 @@ class Connection(models.Model):
     pinned_host_key = models.TextField(blank=True, help_text="SFTP host key, pinned on the first successful test.")
 
     last_tested_at = models.DateTimeField(null=True, blank=True)
-    last_test_ok = models.BooleanField(null=True)
+    last_test_ok = models.BooleanField(null=True, blank=True)
     last_test_message = models.TextField(blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)

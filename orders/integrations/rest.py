@@ -111,3 +111,15 @@ def get_rest_protocol(name: str) -> RestProtocol:
             f"The connection names REST protocol {name!r}, which flxhub does not know (known: {known}).",
             code="unknown_rest_protocol",
         )
+
+
+def rest_connection_test(settings: ConnectionSettings) -> tuple[bool, str]:
+    """Test Connection for a ``rest`` connection: ask its protocol (named in ``options["protocol"]``)."""
+    name = settings.options.get("protocol", "")
+    if not name:
+        return False, 'This REST connection names no protocol; set options {"protocol": "usdirect"} or similar.'
+    try:
+        protocol = get_rest_protocol(name)
+    except ApplicationError as exc:
+        return False, exc.message
+    return protocol.test(settings)

@@ -1,11 +1,20 @@
 """Connections: build transport settings from the model, and Test Connection with a stored verdict."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.utils import timezone
 
 from ..models import Connection
 from ..transports import get_transport
 from ..transports.base import ConnectionSettings, TestVerdict, TransportError
+
+# Kinds tested by another app (e.g. ``rest`` by the vendor protocols in orders): kind → fn(settings) → (ok, message).
+CONNECTION_TESTERS: dict[str, Callable[[ConnectionSettings], tuple[bool, str]]] = {}
+
+
+def register_connection_tester(kind: str, tester: Callable[[ConnectionSettings], tuple[bool, str]]) -> None:
+    CONNECTION_TESTERS[kind] = tester
 
 
 def connection_settings(connection: Connection) -> ConnectionSettings:
@@ -45,8 +54,12 @@ def connection_test(*, connection_id: int) -> TestVerdict:
     """Test the connection, store the verdict, and pin the SFTP host key on the first success."""
     connection = Connection.objects.get(pk=connection_id)
     try:
-        with get_transport(connection_settings(connection)) as transport:
-            verdict = transport.test()
+        if connection.kind in CONNECTION_TESTERS:
+            ok, message = CONNECTION_TESTERS[connection.kind](connection_settings(connection))
+            verdict = TestVerdict(ok=ok, message=message)
+        else:
+            with get_transport(connection_settings(connection)) as transport:
+                verdict = transport.test()
     except TransportError as exc:
         verdict = TestVerdict(ok=False, message=exc.message, details=exc.details)
     update = {"last_tested_at": timezone.now(), "last_test_ok": verdict.ok, "last_test_message": verdict.message}

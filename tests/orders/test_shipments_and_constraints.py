@@ -155,3 +155,24 @@ def test_auto_process_launches_new_frs(make_fr):
     source = SourceFactory(override_global_settings=True, auto_process_frs=True)
     fr = make_fr((VariantFactory(source=source), 1))
     assert fr.status == Status.PROCESSING
+
+
+@pytest.mark.django_db
+def test_order_stays_open_while_a_regenerated_line_is_still_open(make_fr):
+    from orders.services.fr_create import FRLineRequest, fr_create
+
+    variant = VariantFactory(quantity=10)
+    first = make_fr((variant, 2))
+    fr_transition(fr_id=first.pk, to=Status.PROCESSING)
+    fr_transition(fr_id=first.pk, to=Status.CANCELED, reason="rejected by the source")
+    line = first.lines.get()
+    second = fr_create(
+        order_id=first.order_id,
+        source_id=variant.source_id,
+        lines=[FRLineRequest(order_line_id=line.order_line_id, variant_id=variant.pk, quantity=2)],
+    )
+    assert order_refresh_status(order_id=first.order_id).status == Order.Status.PAID
+    fr_transition(fr_id=second.pk, to=Status.PROCESSING)
+    fr_transition(fr_id=second.pk, to=Status.PROCESSED)
+    shipment_record(fr_id=second.pk, tracking_number="T9", lines=[ShipmentLineRequest(quantity=2, sku=variant.sku)])
+    assert order_refresh_status(order_id=first.order_id).status == Order.Status.CLOSED
