@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from django.db import connection, transaction
@@ -202,7 +202,7 @@ class _Stage:
             with self.cursor.copy(copy_sql) as copy:
                 write = copy.write_row
                 count = 0
-                for item in _chain(pending, rows):
+                for item in chain(pending, rows):
                     row, digest, data = item
                     values = [row, digest, True, *map(data.get, targets)]
                     for index in json_at:
@@ -527,11 +527,6 @@ class _Stage:
 
     def drop(self) -> None:
         self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines")
-
-
-def _chain(first: list, rest: Iterator) -> Iterator:
-    yield from first
-    yield from rest
 
 
 def _parent_values(data: dict[str, Any]) -> bool:

@@ -226,3 +226,19 @@ def test_quantity_updated_at_moves_only_when_the_quantity_changes(apply_feed):
     assert variants(source)["A-1"].quantity_updated_at == stamp
     assert variants(source)["A-1"].title == "Alpha v2"
     assert stamp <= timezone.now()
+
+
+def test_a_feed_longer_than_one_copy_chunk_is_applied_whole_with_progress(apply_feed, monkeypatch):
+    from inventory.feeds import common
+
+    monkeypatch.setattr(postgres, "PROGRESS_EVERY", 7)
+    monkeypatch.setattr(portable, "PROGRESS_EVERY", 7)
+    monkeypatch.setattr(common, "PROGRESS_EVERY", 7)
+    source = SourceFactory()
+    rows = [(f"R-{n}", f"Row {n}", "", "1", n, "active") for n in range(30)]
+    reports = []
+    result = apply_feed(source, csv_feed(rows), progress=lambda done, total: reports.append(done))
+    assert result.counts["created"] == 30 and len(variants(source)) == 30
+    assert reports and reports[-1] >= 28
+    delta = [*rows[:29], ("R-29", "Row 29", "", "2", 29, "active")]
+    assert apply_feed(source, csv_feed(delta)).counts["updated"] == 1
