@@ -11,6 +11,7 @@ urlpatterns = [
     path("orders/<int:order_id>/create-fr/", views.order_create_fr, name="order_create_fr"),
     path("frs/", views.fr_list, name="fr_list"),
     path("frs/<int:fr_id>/regenerate/", views.fr_regenerate_view, name="fr_regenerate"),
+    path("frs/<int:fr_id>/send-now/", views.fr_send_now_view, name="fr_send_now"),
     path("frs/process/", views.fr_bulk_process, name="fr_bulk_process"),
     path("frs/<int:fr_id>/<str:action>/", views.fr_action, name="fr_action"),
 ]

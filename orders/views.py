@@ -11,6 +11,7 @@ from flxhub.exceptions import ApplicationError
 from inventory.models import Channel, InventoryVariant
 from sources.models import Source
 
+from .integrations.send_now import fr_send_now
 from .models import FulfillmentRequest, Order
 from .selectors.overdue import fr_overdue_counts, fr_overdue_queryset
 from .services.fr_actions import fr_create_manual, fr_regenerate
@@ -20,6 +21,7 @@ from .services.routing import order_generate_frs, order_preview
 
 Status = FulfillmentRequest.Status
 PROBLEM_STATUSES = [Status.FAILED, Status.ON_HOLD]
+SENDABLE = (Status.UNPROCESSED, Status.PROCESSING, Status.FAILED)
 
 # Operator FR actions: name → (target status, button label, needs a reason).
 FR_ACTIONS: dict[str, tuple[str, str, bool]] = {
@@ -70,6 +72,7 @@ def order_detail(request, order_id: int):
     for fr in frs:
         fr.actions = fr_available_actions(fr)
         fr.can_regenerate = fr.status not in FINAL
+        fr.can_send_now = fr.status in SENDABLE
     preview = order_preview(order_id=order.pk)
     sources = {src.pk: src for src in Source.objects.all()}
     return render(
@@ -211,3 +214,17 @@ def fr_bulk_process(request):
     if not ids:
         messages.info(request, "Select at least one FR.")
     return redirect("orders:fr_list")
+
+
+@staff_member_required
+@require_POST
+def fr_send_now_view(request, fr_id: int):
+    """Send one FR at once through its source's Send FR integration (to verify a new source first)."""
+    fr = get_object_or_404(FulfillmentRequest, pk=fr_id)
+    try:
+        run = fr_send_now(fr_id=fr.pk, actor=request.user)
+        level = messages.success if run.status == "succeeded" else messages.error
+        level(request, f"Send now: run {run.pk} {run.status}. {run.message}")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:order_detail", order_id=fr.order_id)
