@@ -85,7 +85,8 @@ def shipping_status_from_lines(fr: FulfillmentRequest) -> str:
 def fr_lock(*, fr_id: int) -> FulfillmentRequest:
     """Lock and return the FR row; the caller must be inside ``transaction.atomic``."""
     try:
-        return FulfillmentRequest.objects.select_for_update().select_related("source").get(pk=fr_id)
+        # of=("self",): lock the FR row only, so one source's FRs don't queue behind each other.
+        return FulfillmentRequest.objects.select_for_update(of=("self",)).select_related("source").get(pk=fr_id)
     except FulfillmentRequest.DoesNotExist:
         raise NotFound(f"Fulfillment request {fr_id} does not exist.", details={"fr_id": fr_id})
 
