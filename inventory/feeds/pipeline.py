@@ -35,7 +35,7 @@ def open_records(file_format: str, file: IO[bytes], options: dict[str, Any]) -> 
     return read_records(file_format, file, options)
 
 
-def only_rows(items: Iterable[tuple[int, bytes, str]], wanted: Sequence[int]) -> Iterator[tuple[int, bytes, str]]:
+def only_rows(items: Iterable[tuple[int, bytes]], wanted: Sequence[int]) -> Iterator[tuple[int, bytes]]:
     """Keep the items whose row is in ``wanted`` (ascending)."""
     wanted_rows = iter(wanted)
     next_row = next(wanted_rows, None)
@@ -74,9 +74,8 @@ class MappedFeed:
             records = open_records(request.file_format, request.file, request.format_options)
             return hashed_records(records, self.salt, self.hashes)
         csv_rows = CsvRows(request.file, self.layout)
-        items: Iterable[tuple[int, bytes, str]] = fingerprints(csv_rows, self.salt)
-        if self.rows is not None:
-            items = only_rows(items, self.rows)
+        raw: Iterable[tuple[int, bytes]] = csv_rows if self.rows is None else only_rows(csv_rows, self.rows)
+        items = fingerprints(raw, self.salt)
         stream = io.BufferedReader(FeedStream(csv_rows.preamble, items, self.hashes), 256 * 1024)
         return read_records("csv", stream, self.layout.reader_options(request.format_options))
 

@@ -78,6 +78,7 @@ LIMITS = {"sku": 255, "master_sku": 255, "mpn": 120, "title": 500, "brand": 200,
 MAX_MONEY = 10**10  # numeric(14, 4)
 MAX_MEASURE = 10**8  # numeric(12, 4)
 MAX_QUANTITY = 2**31 - 1
+ANALYZE_AFTER = 50_000  # rows written by one apply
 DIFF_AT_MOST = 0.5  # above this share of changed rows, mapping everything is cheaper than diffing
 
 
@@ -98,6 +99,10 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
                 stage.merge()
         finally:
             stage.drop()
+        if result.counts["created"] + result.counts["archived"] + result.counts["updated"] >= ANALYZE_AFTER:
+            # Fresh statistics let the next run's joins use the (source, sku) index instead of scanning.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {VARIANT}")
 
 
 class _Stage:

@@ -103,3 +103,19 @@ def test_feed_safety_holds_a_truncated_feed_until_an_operator_releases_it(tmp_pa
     released = run_execute(run_id=run_release_held(run_id=held.pk).pk)
     assert (released.status, released.archived_count) == (Status.SUCCEEDED, 7)
     assert InventoryVariant.objects.filter(source=integration.source, status="archived", quantity=0).count() == 7
+
+
+def test_an_x12_846_feed_applies_through_a_template(tmp_path):
+    from sources.models import MappingTemplate
+
+    shutil.copy(REALDATA / "x12" / "846_ingram_coedition_1.edi", tmp_path / "stock.edi")
+    template = MappingTemplate.objects.create(name="846", kind="inventory")
+    for position, (target, source) in enumerate(
+        [("sku", "sku"), ("upc", "UP"), ("title", "description"), ("quantity", "quantity")]
+    ):
+        template.field_rules.create(position=position, target=target, source_type="x12_element", source=source)
+    integration = upload_integration(tmp_path, template=template, file_format="x12")
+    run = run_now(integration)
+    assert (run.status, run.read_count, run.created_count) == (Status.SUCCEEDED, 7, 7), run.message
+    variant = InventoryVariant.objects.get(source=integration.source, sku="ACR DAMP8392D")
+    assert (variant.upc, variant.quantity) == ("054961839292", 8)
