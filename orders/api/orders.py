@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -12,7 +11,6 @@ from flxhub.api.views import ApiView
 from flxhub.exceptions import ValidationFailed
 
 from ..models import Order
-from ..services.order_csv import enqueue_generate_on_import
 from ..services.order_import import OrderImport, OrderLineImport, order_import
 from . import selectors
 from .outputs import OrderOutput
@@ -116,8 +114,6 @@ class OrderCreateView(ApiView):
                 lines=[OrderLineImport(**line) for line in values["lines"]],
             ),
         )
-        if created:  # the channel's "generate FRs on import" setting, exactly as for CSV imports
-            transaction.on_commit(lambda: enqueue_generate_on_import(order.pk))
         return Response(selectors.order_detail(token=request.auth, order_id=order.pk), status=201 if created else 200)
 
 

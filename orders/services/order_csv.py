@@ -10,8 +10,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
-
 from flxhub.exceptions import ApplicationError, ValidationFailed
 from sources.formats import read_records
 
@@ -102,12 +100,4 @@ def orders_import_csv(*, channel_id: int, data: bytes) -> CsvImportResult:
             result.errors.append(CsvRowError(order_rows[0][0], number, "", "", exc.message))
             continue
         (result.created if created else result.existing).append(order)
-        if created:
-            transaction.on_commit(lambda order_id=order.pk: enqueue_generate_on_import(order_id))
     return result
-
-
-def enqueue_generate_on_import(order_id: int) -> None:
-    from ..tasks import order_generate_on_import_task
-
-    order_generate_on_import_task.delay(order_id)

@@ -39,7 +39,7 @@ def order_import(*, channel_id: int, data: OrderImport) -> tuple[Order, bool]:
 
     The channel order number is the idempotency key: an order the channel already sent is returned as
     it is, with created=False, whatever this copy says. Lines link to the product variant of their master
-    SKU when the catalogue has one.
+    SKU when the catalogue has one. A new order enqueues FR generation on import after commit.
     """
     number = data.channel_order_number.strip()
     if not number:
@@ -88,4 +88,12 @@ def order_import(*, channel_id: int, data: OrderImport) -> tuple[Order, bool]:
             )
     except IntegrityError:  # the same order arrived concurrently
         return Order.objects.get(channel_id=channel_id, channel_order_number=number), False
+    # The channel's "generate FRs on import" setting is checked by the task, after the order is committed.
+    transaction.on_commit(lambda: enqueue_generate_on_import(order.pk))
     return order, True
+
+
+def enqueue_generate_on_import(order_id: int) -> None:
+    from ..tasks import order_generate_on_import_task
+
+    order_generate_on_import_task.delay(order_id)
