@@ -4,8 +4,9 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="orders:order_list", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="orders:dashboard", permanent=False)),
     path("", include("orders.urls")),
+    path("", include("sources.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import dashboard, views
 
 app_name = "orders"
 
 urlpatterns = [
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
     path("orders/<int:order_id>/generate/", views.order_generate, name="order_generate"),
