@@ -33,7 +33,7 @@ class GlobalSettingsAdmin(admin.ModelAdmin):
     list_display = ["__str__", "sku_limit", "auto_process_frs", "fr_number_prefix", "feed_safety_threshold"]
 
     def has_add_permission(self, request):
-        return not GlobalSettings.objects.exists()
+        return super().has_add_permission(request) and not GlobalSettings.objects.exists()
 
 
 @admin.register(SupplierDirectoryEntry)

@@ -197,11 +197,19 @@ def run_release_held(*, run_id: int) -> IntegrationRun:
         run = IntegrationRun.objects.select_for_update().get(pk=run_id)
         if run.status != Status.HELD:
             raise ApplicationError(f"Run {run.pk} is {run.status}, not held.", code="not_held", http_status=409)
+        release_note = f"Release of held run {run.pk}"
+        earlier = IntegrationRun.objects.filter(
+            integration=run.integration, pk__gt=run.pk, message=release_note
+        ).first()
+        if earlier:
+            raise ApplicationError(
+                f"Run {run.pk} was already released as run {earlier.pk}.", code="already_released", http_status=409
+            )
         new = IntegrationRun.objects.create(
             integration=run.integration,
             trigger=IntegrationRun.Trigger.MANUAL,
             force=True,
-            message=f"Release of held run {run.pk}",
+            message=release_note,
         )
         IntegrationRun.objects.filter(pk=run.pk).update(message=f"{run.message} — released as run {new.pk}")
         transaction.on_commit(lambda: _enqueue(new.pk))

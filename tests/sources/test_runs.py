@@ -168,3 +168,15 @@ def test_saving_an_integration_creates_updates_and_disables_its_periodic_task(in
     integration_save(integration=integration)
     task.refresh_from_db()
     assert task.enabled is False
+
+
+@pytest.mark.django_db
+def test_a_held_run_is_released_only_once(runner, integration):
+    def fn(ctx):
+        raise RunHeld("Feed is empty.")
+
+    runner["fn"] = fn
+    held = run_execute(run_id=integration_trigger(integration_id=integration.pk, enqueue=False).pk)
+    released = run_release_held(run_id=held.pk)
+    with pytest.raises(ApplicationError, match=f"already released as run {released.pk}"):
+        run_release_held(run_id=held.pk)
