@@ -62,6 +62,8 @@ class FulfillmentRequest(models.Model):
         verbose_name = "fulfillment request"
         indexes = [
             models.Index(fields=["updated_at", "id"], name="fr_updated_cursor"),
+            # A source token's polling walks its own FRs in cursor order without scanning other sources'.
+            models.Index(fields=["source", "updated_at", "id"], name="fr_source_updated_cursor"),
             models.Index(fields=["source", "status"]),
             models.Index(fields=["status", "-id"]),
         ]
