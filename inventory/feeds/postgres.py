@@ -145,6 +145,8 @@ class _Stage:
         self.lines = True
         cursor.execute("ANALYZE flx_lines")
         # Changed: no variant carries the fingerprint, or the same raw row appears twice (a duplicate SKU).
+        # Hash joins only: stale statistics must not turn this into a nested loop over a million rows.
+        cursor.execute("SET enable_nestloop = off")
         cursor.execute(
             f"""
             CREATE TEMP TABLE flx_changed AS
@@ -158,6 +160,7 @@ class _Stage:
             self.params,
         )
         changed_count = cursor.rowcount
+        cursor.execute("RESET enable_nestloop")
         try:
             if changed_count > total * DIFF_AT_MOST:
                 self.result.log.append(f"{changed_count} of {total} rows changed; mapping every row.")
@@ -273,7 +276,7 @@ class _Stage:
             self._merge_parents()
         updated = self._update(exprs) if self.existed else 0
         created, over_limit = self._insert(exprs)
-        archived, archived_active = self._archive() if request.full else (0, 0)
+        archived, archived_active = self._archive() if request.full and self.existed else (0, 0)
         check_feed_safety(
             request=request,
             source=self.source,
@@ -480,6 +483,9 @@ class _Stage:
         present = "NOT EXISTS (SELECT 1 FROM flx_stage s WHERE s.sku = v.sku)"
         if self.lines:
             present += " AND NOT EXISTS (SELECT 1 FROM flx_lines l WHERE l.hash = v.content_hash)"
+        # Stale statistics can make the planner probe the unindexed stage once per variant (hours on 1M rows);
+        # a hash anti-join is right at every size here.
+        self.cursor.execute("SET LOCAL enable_nestloop = off")
         self.cursor.execute(
             f"""
             WITH gone AS (
@@ -496,6 +502,7 @@ class _Stage:
             self.params,
         )
         archived, active = self.cursor.fetchone()
+        self.cursor.execute("SET LOCAL enable_nestloop = on")
         return archived, active
 
     def _link_products(self) -> int:
