@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from flxhub.exceptions import ApplicationError, TransientError
@@ -53,13 +53,25 @@ def _enqueue(run_id: int) -> None:
 
 
 def run_claim(*, run: IntegrationRun) -> bool:
-    """Claim the run's integration for this run; False if another live run holds it."""
+    """Claim the run's integration for this run; False if another live run holds it.
+
+    A claim that expired belonged to a run whose worker died: that run is marked failed as it is taken over.
+    """
     now = timezone.now()
-    return bool(
-        Integration.objects.filter(pk=run.integration_id)
-        .filter(Q(claimed_by_run__isnull=True) | Q(claim_expires_at__lt=now) | Q(claimed_by_run=run.pk))
-        .update(claimed_by_run=run.pk, claim_expires_at=now + claim_ttl())
-    )
+    with transaction.atomic():
+        integration = Integration.objects.select_for_update().get(pk=run.integration_id)
+        holder, expires = integration.claimed_by_run_id, integration.claim_expires_at
+        if holder not in (None, run.pk) and expires is not None and expires >= now:
+            return False
+        if holder not in (None, run.pk):
+            IntegrationRun.objects.filter(pk=holder, status=Status.RUNNING).update(
+                status=Status.FAILED,
+                finished_at=now,
+                message=f"Abandoned: its worker stopped reporting (claim expired at {expires:%Y-%m-%d %H:%M:%S}); "
+                f"run {run.pk} took over.",
+            )
+        Integration.objects.filter(pk=integration.pk).update(claimed_by_run=run.pk, claim_expires_at=now + claim_ttl())
+    return True
 
 
 def run_release(*, run: IntegrationRun) -> None:

@@ -88,6 +88,8 @@ def test_a_crashed_runs_claim_expires_and_a_later_run_proceeds(runner, integrati
     )
     later = run_execute(run_id=integration_trigger(integration_id=integration.pk, enqueue=False).pk)
     assert later.status == Status.SUCCEEDED
+    crashed.refresh_from_db()
+    assert crashed.status == Status.FAILED and f"run {later.pk} took over" in crashed.message
 
 
 @pytest.mark.django_db
