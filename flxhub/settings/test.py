@@ -9,6 +9,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "YWqUoGfdbxvBkt9Lg-behAmx-zenc8RNPifLPzpchhw=")
 
 from .base import *  # noqa: E402,F403
+from .base import DATABASES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = False
