@@ -160,9 +160,11 @@ def main() -> None:
         generate(sample)
     queries_per_order = len(queries.captured_queries) / max(1, len(sample))
 
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     roadblocked = generate(rest)
     seconds = time.perf_counter() - started
+    load_after = os.getloadavg()[0]
 
     over = InventoryVariant.objects.filter(source__allow_backorders=False).extra(
         where=["committed_quantity > quantity"]
@@ -183,6 +185,8 @@ def main() -> None:
                 "orders_with_roadblocks_timed": roadblocked,
                 "over_committed_variants": over.count(),
                 "fill_seconds": round(fill_seconds, 1),
+                # Other work on this 2-core machine skews the figure; the 1-minute load average says how much.
+                "load_avg_1m": [round(load_before, 2), round(load_after, 2)],
             }
         )
     )

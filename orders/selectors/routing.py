@@ -7,11 +7,13 @@ stock too old) so the preview can say so.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Sum, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from inventory.models import InventoryVariant, ProductVariant
@@ -32,16 +34,16 @@ from ..routing import (
 DEFAULT_GROUP_NAME = "Default"
 
 SOURCE_FIELDS = (
-    "source__name",
-    "source__priority",
-    "source__is_active",
-    "source__stock_buffer",
-    "source__max_stock_age_hours",
-    "source__allow_backorders",
-    "source__shipping_flat_cost",
-    "source__shipping_weight_tiers",
-    "source__shipping_method_map",
+    "name",
+    "priority",
+    "is_active",
+    "stock_buffer",
+    "max_stock_age_hours",
+    "allow_backorders",
+    "shipping_flat_cost",
 )
+# Read as text and decoded once per source, not once per variant row.
+SOURCE_JSON_FIELDS = ("shipping_weight_tiers", "shipping_method_map")
 VARIANT_FIELDS = (
     "id",
     "source_id",
@@ -204,7 +206,13 @@ def routing_inputs_for_orders(
 
     skus = {line.master_sku for line in open_lines}
     pv_ids = {line.product_variant_id for line in open_lines if line.product_variant_id}
-    product_rows = ProductVariant.objects.filter(Q(pk__in=pv_ids) | Q(master_sku__in=skus))
+    # Lines without a product are matched by master SKU; asking by SKU only for those keeps the query on the
+    # primary key index (an OR over both lists makes PostgreSQL scan the whole product table).
+    unlinked_skus = {line.master_sku for line in open_lines if not line.product_variant_id}
+    wanted = Q(pk__in=pv_ids)
+    if unlinked_skus:
+        wanted |= Q(master_sku__in=unlinked_skus)
+    product_rows = ProductVariant.objects.filter(wanted)
     products = {pv["id"]: pv for pv in product_rows.values("id", "master_sku", "upc")}
     by_sku = {pv["master_sku"]: pv["id"] for pv in products.values()}
     line_product = {line.pk: line.product_variant_id or by_sku.get(line.master_sku) for line in open_lines}
@@ -219,7 +227,20 @@ def routing_inputs_for_orders(
         query = query.exclude(source_id__in=exclude_source_ids)
     if lock_variants:
         query = query.select_for_update(of=("self",))
-    rows = list(query.order_by("pk").values(*VARIANT_FIELDS, *SOURCE_FIELDS))
+    rows = list(
+        query.order_by("pk").values(
+            *VARIANT_FIELDS,
+            *(f"source__{name}" for name in SOURCE_FIELDS),
+            **{f"source_{name}_text": Cast(f"source__{name}", TextField()) for name in SOURCE_JSON_FIELDS},
+        )
+    )
+    source_rows: dict[int, dict] = {}  # source id → its settings, from its first variant row
+    for row in rows:
+        if row["source_id"] not in source_rows:
+            source_rows[row["source_id"]] = {name: row[f"source__{name}"] for name in SOURCE_FIELDS} | {
+                name: None if row[f"source_{name}_text"] is None else json.loads(row[f"source_{name}_text"])
+                for name in SOURCE_JSON_FIELDS
+            }
 
     lines_by_product: dict[int, list[OrderLine]] = {}
     lines_by_sku: dict[str, list[OrderLine]] = {}
@@ -244,16 +265,17 @@ def routing_inputs_for_orders(
             matched = lines_by_sku.get(row["master_sku"]) or (lines_by_upc.get(row["upc"], []) if row["upc"] else [])
         if not matched:
             continue
-        verdict = _usability(row, now)
+        source = source_rows[row["source_id"]]
+        verdict = _usability(row, source, now)
         for line in matched:
             seen[line.pk][verdict] = seen[line.pk].get(verdict, 0) + 1
         if verdict not in ("ok", "stale", "empty"):
             continue
-        sources.setdefault(row["source_id"], row)
+        sources.setdefault(row["source_id"], source)
         available = 0
         if verdict == "ok":
-            available = max(0, row["quantity"] - row["committed_quantity"] - row["source__stock_buffer"])
-        if available <= 0 and not row["source__allow_backorders"]:
+            available = max(0, row["quantity"] - row["committed_quantity"] - source["stock_buffer"])
+        if available <= 0 and not source["allow_backorders"]:
             continue
         updated = row["quantity_updated_at"]
         offer = Offer(
@@ -276,29 +298,29 @@ def routing_inputs_for_orders(
         )
     rates = {
         source_id: ShippingRate(
-            flat_cost=row["source__shipping_flat_cost"] or ZERO,
-            weight_tiers=_tiers(row["source__shipping_weight_tiers"]),
+            flat_cost=row["shipping_flat_cost"] or ZERO,
+            weight_tiers=_tiers(row["shipping_weight_tiers"]),
         )
         for source_id, row in sources.items()
     }
-    backorder_sources = frozenset(s for s, row in sources.items() if row["source__allow_backorders"])
+    backorder_sources = frozenset(s for s, row in sources.items() if row["allow_backorders"])
     for order_id, result in results.items():
         method = result.order.requested_shipping_method
         for source_id, line_offers in sorted(per_order.get(order_id, {}).items()):
             row = sources[source_id]
-            shipping_map = row["source__shipping_method_map"] or {}
+            shipping_map = row["shipping_method_map"] or {}
             result.candidates.append(
                 SourceCandidate(
                     source_id=source_id,
-                    name=row["source__name"],
-                    priority=row["source__priority"],
+                    name=row["name"],
+                    priority=row["priority"],
                     offers=line_offers,
                     shipping=rates[source_id],
                     has_shipping_map=not method or method in shipping_map,
-                    allow_backorders=row["source__allow_backorders"],
+                    allow_backorders=row["allow_backorders"],
                 )
             )
-            result.buffers[source_id] = row["source__stock_buffer"]
+            result.buffers[source_id] = row["stock_buffer"]
             result.shipping_maps[source_id] = shipping_map
         result.backorder_sources = backorder_sources
 
@@ -311,18 +333,18 @@ def routing_inputs_for_orders(
     return results
 
 
-def _usability(row: dict, now: datetime) -> str:
+def _usability(row: dict, source: dict, now: datetime) -> str:
     """Classify a variant row: ok | empty (nothing available) | stale (stock, but too old) | excluded | inactive.
 
     Inactive: the variant is archived or discontinued, or its source is inactive.
     """
     if row["is_excluded"]:
         return "excluded"
-    if row["status"] != InventoryVariant.Status.ACTIVE or not row["source__is_active"]:
+    if row["status"] != InventoryVariant.Status.ACTIVE or not source["is_active"]:
         return "inactive"
-    if row["quantity"] - row["committed_quantity"] - row["source__stock_buffer"] <= 0:
+    if row["quantity"] - row["committed_quantity"] - source["stock_buffer"] <= 0:
         return "empty"
-    max_age = row["source__max_stock_age_hours"]
+    max_age = source["max_stock_age_hours"]
     updated = row["quantity_updated_at"]
     if max_age is not None and (updated is None or updated < now - timedelta(hours=max_age)):
         return "stale"

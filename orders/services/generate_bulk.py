@@ -1,7 +1,10 @@
 """Generate FRs for many orders at once: the throughput path for imports, schedules and the benchmark.
 
 Same routing and the same FRs as ``order_generate_frs``, written with bulk statements: a batch of orders
-costs a fixed number of queries (plus one per source for its FR settings) instead of a dozen per FR.
+costs a fixed number of queries (plus one per source that overrides the global FR settings) instead of a
+dozen per FR. Rows are written with one INSERT per table from a JSON document, and stock is committed with
+one UPDATE. The full routing decision is stored on each order's first FR; the other FRs of a split store a
+brief of it that names that FR (see ``_split_part_decision``).
 Concurrency: the batch locks its orders, then every candidate variant in primary-key order in one
 statement, and routes from what it read under those locks, taking each order's stock out of the snapshot
 before routing the next, so no variant is ever promised twice.
@@ -9,14 +12,16 @@ before routing the next, so no variant is ever promised twice.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import replace
 
-from django.db import transaction
-from django.db.models import Count, F, JSONField, Value
+from django.db import connection, transaction
+from django.db.models import Count, JSONField, Model
+from django.utils import timezone
 
 from inventory.models import InventoryVariant
-from sources.models import Source
+from sources.models import GlobalSettings, Source
 
 from ..models import FREvent, FRLine, FulfillmentRequest, Order, RoutingGroup
 from ..routing import Decision, SourceCandidate, route
@@ -101,7 +106,7 @@ def _create_frs(
     if not source_ids:
         return {}
     sources = Source.objects.in_bulk(source_ids)
-    fr_settings: dict[int, FRSettings] = {sid: fr_settings_for(src) for sid, src in sources.items()}
+    fr_settings = _fr_settings(sources)
     existing = dict(
         FulfillmentRequest.objects.filter(order__in=orders)
         .values("order_id")
@@ -134,79 +139,86 @@ def _create_frs(
             entry[2] = f"{entry[2]}~{uuid.uuid4().hex[:6]}"
         seen.add(entry[2])
 
-    frs = FulfillmentRequest.objects.bulk_create(
-        FulfillmentRequest(
-            number=number,
-            order=o,
-            source_id=part.candidate.source_id,
-            shipping_method=o.requested_shipping_method,
-            source_shipping_code=sources[part.candidate.source_id].shipping_method_map.get(
-                o.requested_shipping_method, ""
-            ),
-            # Wrapped as an expression so PostgreSQL gets plain VALUES: bulk_create's UNNEST path escapes
-            # large JSON documents inside a jsonb[] literal, which costs more than the whole insert.
-            routing_decision=Value(
-                {**decision_json[o.pk], "fr_source_id": part.candidate.source_id}, output_field=JSONField()
-            ),
+    now = timezone.now()
+    fr_values = []
+    full_on: dict[int, str] = {}  # order id → number of the FR carrying the full decision
+    for o, part, number, _ in planned:
+        source_id = part.candidate.source_id
+        if o.pk in full_on:
+            decision = _split_part_decision(decision_json[o.pk], source_id, full_on[o.pk])
+        else:
+            full_on[o.pk] = number
+            decision = {**decision_json[o.pk], "fr_source_id": source_id}
+        fr_values.append(
+            {
+                "number": number,
+                "order_id": o.pk,
+                "source_id": source_id,
+                "shipping_method": o.requested_shipping_method,
+                "source_shipping_code": sources[source_id].shipping_method_map.get(o.requested_shipping_method, ""),
+                "routing_decision": decision,
+            }
         )
-        for o, part, number, _ in planned
-    )
-    for fr in frs:
-        fr.routing_decision = fr.routing_decision.value
+    frs = _insert_rows(FulfillmentRequest, fr_values, now=now, returning=True)
+
     variant_ids = {a.variant_id for _, part, _, _ in planned for a in part.allocations}
-    variants = InventoryVariant.objects.in_bulk(variant_ids)
+    variants = {
+        row[0]: row
+        for row in InventoryVariant.objects.filter(pk__in=variant_ids).values_list(
+            "pk", "sku", "master_sku", "upc", "mpn", "title", "cost"
+        )
+    }
     lines, commits = [], {}
     for fr, (_order, part, _, _) in zip(frs, planned, strict=True):
         commit = sources[part.candidate.source_id].commit_stock
         for a in part.allocations:
-            v = variants[a.variant_id]
+            pk, sku, master_sku, upc, mpn, title, cost = variants[a.variant_id]
             lines.append(
-                FRLine(
-                    fulfillment_request=fr,
-                    order_line_id=a.order_line_id,
-                    variant_id=v.pk,
-                    sku=v.sku,
-                    master_sku=v.master_sku,
-                    upc=v.upc,
-                    mpn=v.mpn,
-                    title=v.title or titles.get(a.order_line_id, ""),
-                    cost=v.cost,
-                    quantity=a.quantity,
-                    committed_quantity=a.quantity if commit else 0,
-                )
+                {
+                    "fulfillment_request_id": fr.pk,
+                    "order_line_id": a.order_line_id,
+                    "variant_id": pk,
+                    "sku": sku,
+                    "master_sku": master_sku,
+                    "upc": upc,
+                    "mpn": mpn,
+                    "title": title or titles.get(a.order_line_id, ""),
+                    "cost": cost,
+                    "quantity": a.quantity,
+                    "committed_quantity": a.quantity if commit else 0,
+                }
             )
             if commit:
-                commits[v.pk] = commits.get(v.pk, 0) + a.quantity
-    FRLine.objects.bulk_create(lines)
-    # One UPDATE per distinct quantity (a handful) rather than one per variant; the rows are already locked.
-    by_quantity: dict[int, list[int]] = {}
-    for pk, quantity in commits.items():
-        by_quantity.setdefault(quantity, []).append(pk)
-    for quantity, pks in sorted(by_quantity.items()):
-        InventoryVariant.objects.filter(pk__in=sorted(pks)).update(
-            committed_quantity=F("committed_quantity") + quantity
-        )
+                commits[pk] = commits.get(pk, 0) + a.quantity
+    _insert_rows(FRLine, lines, now=now)
+    _commit_stock(commits)
+
     events = []
+    actor_id = actor.pk if actor is not None else None
     for fr, (o, part, number, _) in zip(frs, planned, strict=True):
         decision = decisions[o.pk]
-        common = {"fulfillment_request": fr, "kind": FREvent.Kind.STAGE, "to_status": fr.status, "actor": actor}
+        common = {
+            "fulfillment_request_id": fr.pk,
+            "kind": FREvent.Kind.STAGE,
+            "to_status": fr.status,
+            "actor_id": actor_id,
+            "actor_label": label,
+        }
         events.append(
-            FREvent(
-                **common,
-                actor_label=label,
-                reason=f"Generated for {part.candidate.name} with {len(part.allocations)} line(s).",
-                data={"number": number},
-            )
+            common
+            | {
+                "reason": f"Generated for {part.candidate.name} with {len(part.allocations)} line(s).",
+                "data": {"number": number},
+            }
         )
         events.append(
-            FREvent(
-                **common,
-                actor_label=label,
-                reason=f"Routed ({decision.rule}): {decision.explanation}",
-                data={"stage": "routing", "rule": decision.rule, "group": decision.policy.group_name},
-            )
+            common
+            | {
+                "reason": f"Routed ({decision.rule}): {decision.explanation}",
+                "data": {"stage": "routing", "rule": decision.rule, "group": decision.policy.group_name},
+            }
         )
-    FREvent.objects.bulk_create(events)
+    _insert_rows(FREvent, events, now=now)
 
     by_order: dict[int, list] = {}
     for fr, (o, part, _, hold) in zip(frs, planned, strict=True):
@@ -222,3 +234,90 @@ def _create_frs(
             )
         by_order.setdefault(o.pk, []).append(fr)
     return by_order
+
+
+def _split_part_decision(decision: dict, source_id: int, full_on: str) -> dict:
+    """The decision as stored on the second and later FRs of a split: why, this FR's part, the rest in brief.
+
+    The full decision (every candidate's offers per line, every part's lines) is stored once per order, on its
+    first FR, named by ``full_decision_on``: storing it on every FR of a split made the stored JSON most of
+    what bulk generation writes. Each FR still says which rule decided and why, what it ships at what cost,
+    the other parts, and every candidate with whether it could fill the order and at what total.
+    """
+    brief = {key: value for key, value in decision.items() if key not in ("assignment", "candidates")}
+    brief["assignment"] = [
+        part if part["source_id"] == source_id else {key: part[key] for key in ("source_id", "source", "total")}
+        for part in decision["assignment"]
+    ]
+    brief["candidates"] = [
+        {key: candidate[key] for key in ("source_id", "source", "can_fill_order", "total") if key in candidate}
+        for candidate in decision["candidates"]
+    ]
+    return brief | {"fr_source_id": source_id, "full_decision_on": full_on}
+
+
+def _fr_settings(sources: dict[int, Source]) -> dict[int, FRSettings]:
+    """The FR settings in force per source, reading the global settings once rather than once per source."""
+    glob = GlobalSettings.load()
+    shared = FRSettings(glob.auto_process_frs, glob.fr_number_prefix, glob.fr_number_max_length)
+    return {pk: fr_settings_for(src) if src.override_global_settings else shared for pk, src in sources.items()}
+
+
+def _insert_rows(model: type[Model], rows: list[dict], *, now, returning: bool = False) -> list:
+    """INSERT ``rows`` in one statement; with ``returning``, return the saved instances in the same order.
+
+    Every row gives the same fields, by attribute name, as the column stores them (JSON fields as dicts);
+    the other fields take their defaults (``now`` for auto_now and auto_now_add). The rows travel as one
+    JSON document unpacked by ``jsonb_to_recordset``: ``bulk_create`` prepares every value field by field and
+    binds thousands of parameters client-side, which cost more than the statement itself on this path.
+    """
+    if not rows:
+        return []
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    given = [f for f in fields if f.attname in rows[0]]
+    defaults = {
+        f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
+        for f in fields
+        if f.attname not in rows[0]
+    }
+    rest = [f for f in fields if f.attname in defaults]
+    quote = connection.ops.quote_name
+    record = ", ".join(f"{quote(f.attname)} {f.db_type(connection)}" for f in given)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in given + rest)}) "
+        f"SELECT {', '.join([f'r.{quote(f.attname)}' for f in given] + ['%s'] * len(rest))} "
+        f"FROM jsonb_to_recordset(%s::jsonb) AS r({record})"
+    )
+    params = [json.dumps(v) if isinstance(f, JSONField) else v for f in rest for v in [defaults[f.attname]]]
+    params.append(json.dumps(rows, default=str))  # Decimal as its exact string; numeric columns parse it
+    with connection.cursor() as cursor:
+        if not returning:
+            cursor.execute(sql, params)
+            return []
+        # Rows come back in insertion order, which Django's own bulk_create relies on for INSERT … SELECT.
+        cursor.execute(f"{sql} RETURNING {quote(meta.pk.column)}", params)
+        ids = [row[0] for row in cursor.fetchall()]
+    instances = []
+    for pk, row in zip(ids, rows, strict=True):
+        values = {**defaults, **row, meta.pk.attname: pk}
+        # A callable default (dict, list) must not be one object shared by every instance.
+        values.update((f.attname, f.get_default()) for f in rest if f.has_default() and callable(f.default))
+        instances.append(model.from_db(connection.alias, None, [values[f.attname] for f in meta.concrete_fields]))
+    return instances
+
+
+def _commit_stock(commits: dict[int, int]) -> None:
+    """Add ``commits`` (variant id → units) to the variants' committed quantities in one statement.
+
+    The caller holds the variants' row locks (taken in primary-key order when they were read).
+    """
+    if not commits:
+        return
+    table = connection.ops.quote_name(InventoryVariant._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS v SET committed_quantity = v.committed_quantity + d.quantity "
+            "FROM jsonb_to_recordset(%s::jsonb) AS d(id bigint, quantity integer) WHERE v.id = d.id",
+            [json.dumps([{"id": pk, "quantity": quantity} for pk, quantity in sorted(commits.items())])],
+        )
