@@ -8,6 +8,8 @@ brief of it that names that FR (see ``_split_part_decision``).
 Concurrency: the batch locks its orders, then every candidate variant in primary-key order in one
 statement, and routes from what it read under those locks, taking each order's stock out of the snapshot
 before routing the next, so no variant is ever promised twice.
+
+PostgreSQL only (jsonb_to_recordset); on the embedded SQLite mode use ``order_generate_frs`` per order.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Count, JSONField, Model
 from django.utils import timezone
 
+from flxhub.exceptions import ApplicationError
 from inventory.models import InventoryVariant
 from sources.models import GlobalSettings, Source
 
@@ -47,6 +50,11 @@ def orders_generate_frs(
     Orders that are not paid or deferred, or lack a shipping address, get their roadblocks and no FRs
     (unlike ``order_generate_frs``, which raises). Lines already on live FRs are not routed again.
     """
+    if connection.vendor != "postgresql":
+        raise ApplicationError(
+            "Bulk FR generation needs PostgreSQL; generate per order (order_generate_frs) on this database.",
+            code="bulk_generation_unsupported",
+        )
     if groups is None:
         groups = routing_groups_load()
         if not any(g.is_default for g in groups):
