@@ -24,12 +24,9 @@ from .models import (
     SourceInvoice,
     SourceInvoiceLine,
 )
-from .services.fr_actions import fr_regenerate
-from .services.fr_status import fr_transition
+from .services.fr_actions import OPERATOR_ACTIONS, fr_regenerate
 from .services.order_csv import orders_import_csv
 from .services.routing import order_generate_frs
-
-Status = FulfillmentRequest.Status
 
 
 class OrderCsvForm(forms.Form):
@@ -124,12 +121,16 @@ class FREventInline(admin.TabularInline):
     readonly_fields = fields
 
 
-def _transition_action(to: str, label: str):
+def _operator_action(name: str):
+    """An admin action running the same operator action service as the FR page's button."""
+    chosen = OPERATOR_ACTIONS[name]
+    label = chosen.label
+
     def action(modeladmin, request, queryset):
         moved, refused = 0, []
         for fr in queryset.order_by("pk"):
             try:
-                fr_transition(fr_id=fr.pk, to=to, actor=request.user, reason=f"Admin action: {label}")
+                chosen.run(fr_id=fr.pk, actor=request.user, actor_label="", reason=f"Admin action: {label}")
                 moved += 1
             except ApplicationError as exc:
                 refused.append(exc.message)
@@ -138,7 +139,7 @@ def _transition_action(to: str, label: str):
         for message in refused:
             modeladmin.message_user(request, message, messages.ERROR)
 
-    action.__name__ = f"fr_to_{to}"
+    action.__name__ = f"fr_{name}"
     action.short_description = f"{label} selected FRs"
     return action
 
@@ -179,10 +180,7 @@ class FulfillmentRequestAdmin(admin.ModelAdmin):
     ]
     inlines = [FRLineInline, FREventInline]
     actions = [
-        _transition_action(Status.PROCESSING, "Process"),
-        _transition_action(Status.PROCESSED, "Mark processed"),
-        _transition_action(Status.ACKNOWLEDGED, "Mark acknowledged"),
-        _transition_action(Status.VOIDED, "Void"),
+        *(_operator_action(name) for name in OPERATOR_ACTIONS),
         "regenerate",
     ]
 

@@ -14,29 +14,20 @@ from sources.models import Source
 from .integrations.send_now import fr_send_now
 from .models import FulfillmentRequest, Order
 from .selectors.overdue import fr_overdue_counts, fr_overdue_queryset
-from .services.fr_actions import fr_create_manual, fr_regenerate
+from .services.fr_actions import OPERATOR_ACTIONS, fr_create_manual, fr_process, fr_regenerate
 from .services.fr_create import FRLineRequest
-from .services.fr_status import FINAL, TRANSITIONS, fr_transition
+from .services.fr_status import FINAL, TRANSITIONS
 from .services.routing import order_generate_frs, order_preview
 
 Status = FulfillmentRequest.Status
 PROBLEM_STATUSES = [Status.FAILED, Status.ON_HOLD]
 SENDABLE = (Status.UNPROCESSED, Status.PROCESSING, Status.FAILED)
 
-# Operator FR actions: name → (target status, button label, needs a reason).
-FR_ACTIONS: dict[str, tuple[str, str, bool]] = {
-    "process": (Status.PROCESSING, "Process", False),
-    "mark_processed": (Status.PROCESSED, "Mark processed", False),
-    "mark_acknowledged": (Status.ACKNOWLEDGED, "Mark acknowledged", False),
-    "release_hold": (Status.UNPROCESSED, "Release hold", False),
-    "void": (Status.VOIDED, "Void", True),
-}
-
 
 def fr_available_actions(fr: FulfillmentRequest) -> list[tuple[str, str, bool]]:
-    """The actions the FR's state allows, as (name, label, needs reason)."""
+    """The operator actions the FR's state allows, as (name, label, needs reason)."""
     allowed = TRANSITIONS[fr.status]
-    return [(name, label, reason) for name, (to, label, reason) in FR_ACTIONS.items() if to in allowed]
+    return [(name, a.label, a.needs_reason) for name, a in OPERATOR_ACTIONS.items() if a.to in allowed]
 
 
 @staff_member_required
@@ -183,14 +174,14 @@ def fr_list(request):
 @require_POST
 def fr_action(request, fr_id: int, action: str):
     fr = get_object_or_404(FulfillmentRequest, pk=fr_id)
-    if action not in FR_ACTIONS:
+    if action not in OPERATOR_ACTIONS:
         messages.error(request, f"Unknown action {action!r}.")
         return redirect("orders:order_detail", order_id=fr.order_id)
-    to, label, needs_reason = FR_ACTIONS[action]
-    reason = request.POST.get("reason", "").strip() or f"{label} by {request.user.get_username()}"
+    chosen = OPERATOR_ACTIONS[action]
+    reason = request.POST.get("reason", "").strip() or f"{chosen.label} by {request.user.get_username()}"
     try:
-        fr_transition(fr_id=fr.pk, to=to, actor=request.user, reason=reason)
-        messages.success(request, f"{label}: FR {fr.number} is now {to}.")
+        chosen.run(fr_id=fr.pk, actor=request.user, actor_label="", reason=reason)
+        messages.success(request, f"{chosen.label}: FR {fr.number} is now {chosen.to}.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("orders:order_detail", order_id=fr.order_id)
@@ -203,7 +194,7 @@ def fr_bulk_process(request):
     moved, refused = 0, []
     for fr_id in sorted(ids):
         try:
-            fr_transition(fr_id=fr_id, to=Status.PROCESSING, actor=request.user, reason="Bulk process")
+            fr_process(fr_id=fr_id, actor=request.user, actor_label="bulk process")
             moved += 1
         except ApplicationError as exc:
             refused.append(exc.message)

@@ -5,6 +5,9 @@ Every status move goes through ``fr_transition``; these functions add what the a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.db.models import F
 
@@ -136,3 +139,29 @@ def fr_create_manual(
             actor_label=actor_label,
             routing_decision=decision,
         )
+
+
+def fr_release_hold(*, fr_id: int, actor=None, actor_label: str = "", reason: str = "") -> FulfillmentRequest:
+    """Take the FR off hold (its cause fixed by hand): it waits as unprocessed again."""
+    return fr_transition(
+        fr_id=fr_id, to=Status.UNPROCESSED, actor=actor, actor_label=actor_label, reason=reason or "Hold released."
+    )
+
+
+@dataclass(frozen=True)
+class OperatorAction:
+    """A button an operator may press on an FR: the status it leads to, its label, and the service it calls."""
+
+    to: str
+    label: str
+    needs_reason: bool
+    run: Callable[..., FulfillmentRequest]  # run(fr_id=, actor=, actor_label=, reason=)
+
+
+OPERATOR_ACTIONS: dict[str, OperatorAction] = {
+    "process": OperatorAction(Status.PROCESSING, "Process", False, lambda *, reason, **kw: fr_process(**kw)),
+    "mark_processed": OperatorAction(Status.PROCESSED, "Mark processed", False, fr_mark_processed),
+    "mark_acknowledged": OperatorAction(Status.ACKNOWLEDGED, "Mark acknowledged", False, fr_mark_acknowledged),
+    "release_hold": OperatorAction(Status.UNPROCESSED, "Release hold", False, fr_release_hold),
+    "void": OperatorAction(Status.VOIDED, "Void", True, fr_void),
+}

@@ -33,3 +33,25 @@ def test_order_list_problem_filter_shows_orders_needing_attention(admin_client, 
     assert f">{held.order.channel_order_number}<" in body
     assert f">{unrouted.channel_order_number}<" in body
     assert f">{fine.order.channel_order_number}<" not in body
+
+
+@pytest.mark.django_db
+def test_mark_acknowledged_button_records_the_whole_fr_as_accepted(admin_client, make_fr):
+    fr = make_fr((VariantFactory(), 3))
+    FulfillmentRequest.objects.filter(pk=fr.pk).update(status="processed")
+    admin_client.post(f"/frs/{fr.pk}/mark_acknowledged/")
+    fr.refresh_from_db()
+    assert fr.status == "acknowledged"
+    assert fr.lines.get().acknowledged_quantity == 3
+
+
+@pytest.mark.django_db
+def test_admin_void_action_uses_the_void_service_and_releases_stock(admin_client, make_fr):
+    variant = VariantFactory(quantity=5)
+    fr = make_fr((variant, 2))
+    admin_client.post(
+        "/admin/orders/fulfillmentrequest/", {"action": "fr_void", "_selected_action": [fr.pk]}, follow=True
+    )
+    fr.refresh_from_db()
+    variant.refresh_from_db()
+    assert (fr.status, fr.status_reason, variant.committed_quantity) == ("voided", "Admin action: Void", 0)
