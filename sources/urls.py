@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import mapping_editor_urls, onboarding_urls, views
 
 app_name = "sources"
 
@@ -14,3 +14,6 @@ urlpatterns = [
     path("sources/<int:source_id>/runs/", views.source_runs, name="source_runs"),
     path("integrations/<int:integration_id>/run/", views.integration_run_now, name="integration_run_now"),
 ]
+
+# Onboarding (sources/onboarding_*) and the mapping-template editor (sources/mapping_editor*) keep their own routes.
+urlpatterns += onboarding_urls.urlpatterns + mapping_editor_urls.urlpatterns

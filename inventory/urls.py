@@ -1,0 +1,5 @@
+"""Operators' inventory pages: variants by source, product linking, exclusions, dangerous actions."""
+
+app_name = "inventory"
+
+urlpatterns: list = []

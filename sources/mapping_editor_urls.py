@@ -1,0 +1,3 @@
+"""Routes of the mapping-template editor with live preview."""
+
+urlpatterns: list = []
