@@ -15,6 +15,20 @@ from flxhub.exceptions import ApplicationError
 from sources.transports.base import ConnectionSettings
 
 
+class IncompleteAnswer(ApplicationError):
+    """Part of a supplier's answer cannot be used: ``results`` holds the usable records, ``problems`` the others.
+
+    Each problem is a dict with at least ``po_number`` (the FR number) and ``reason`` (what is wrong with it). The
+    REST channel applies ``results`` and stores each problem as a row error, so one incomplete record never holds
+    back the rest; the next run asks again for the FRs still waiting.
+    """
+
+    def __init__(self, message: str, *, code: str, results: list, problems: list[dict[str, Any]], **kwargs):
+        super().__init__(message, code=code, details={"problems": problems}, **kwargs)
+        self.results = results
+        self.problems = problems
+
+
 @dataclass
 class SendResult:
     """The supplier's answer to one FR: ``accepted`` (acknowledged at once), ``received`` (processed) or rejected."""

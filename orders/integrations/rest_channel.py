@@ -5,9 +5,9 @@ from __future__ import annotations
 from sources.services.connections import connection_settings
 
 from ..models import FulfillmentRequest
-from .inbound import Located, apply_located
+from .inbound import Located, RowProblem, apply_located
 from .payloads import fr_payload, frs_for_sending
-from .rest import get_rest_protocol
+from .rest import IncompleteAnswer, get_rest_protocol
 from .submissions import pending_submission, submission_finish, submission_start
 
 Status = FulfillmentRequest.Status
@@ -55,13 +55,24 @@ class RestChannel:
         if not numbers:
             ctx.log("No FR awaits anything from the source.")
             return
-        results = getattr(self.protocol, FETCH[kind])(self.settings, numbers)
+        unusable = 0
+        try:
+            results = getattr(self.protocol, FETCH[kind])(self.settings, numbers)
+        except IncompleteAnswer as answer:
+            # Apply what is usable; each unusable record becomes a row error and is asked for again next run.
+            ctx.log(answer.message)
+            results, unusable = answer.results, len(answer.problems)
+            ctx.counts["read"] += unusable
+            ctx.row_errors(
+                RowProblem(None, str(p.get("po_number", "")), kind, p.get("invoice_number", ""), p["reason"])
+                for p in answer.problems
+            )
         ctx.counts["read"] += len(results)
         items = [Located(position, f"{kind} {position}", kind, result) for position, result in enumerate(results, 1)]
         outcome = apply_located(ctx, items)
         ctx.log(
             f"{len(results)} {kind} result(s) from the API: {outcome['created']} new, "
-            f"{outcome['unchanged']} already known, {outcome['error']} with errors"
+            f"{outcome['unchanged']} already known, {outcome['error'] + unusable} with errors"
         )
 
 

@@ -72,6 +72,7 @@ from sources.transports.http import HTTPTransport
 from .rest import (
     AckLine,
     AckResult,
+    IncompleteAnswer,
     InvoiceLine,
     InvoiceResult,
     SendResult,
@@ -130,16 +131,8 @@ class UsDirectError(ApplicationError):
     http_status = 502
 
 
-class UsDirectIncompleteAnswer(UsDirectError):
-    """Some shipments or invoices in an answer cannot be used; ``results`` holds the usable ones.
-
-    A runner that knows this error may apply ``results`` and report the rest; one that does not fails
-    the run with the message, and the next run asks again (nothing is lost or applied twice).
-    """
-
-    def __init__(self, message: str, *, code: str, results: list, problems: list[dict[str, Any]]):
-        super().__init__(message, code=code, details={"problems": problems})
-        self.results = results
+class UsDirectIncompleteAnswer(UsDirectError, IncompleteAnswer):
+    """Some shipments or invoices in an answer cannot be used; ``results`` holds the usable ones."""
 
 
 class UsDirectProtocol:
@@ -230,7 +223,13 @@ class UsDirectProtocol:
                 if shipment.get("ship_date") and shipped_at is None:
                     missing.append(f"a readable ship date (got {shipment['ship_date']!r})")
                 if missing:
-                    problems.append({"po_number": shipment.get("po_number", ""), "missing": missing})
+                    problems.append(
+                        {
+                            "po_number": str(shipment.get("po_number", "")),
+                            "missing": missing,
+                            "reason": f"lacks {', '.join(missing)}",
+                        }
+                    )
                     continue
                 results.append(
                     ShipmentResult(
@@ -268,11 +267,14 @@ class UsDirectProtocol:
             for invoice in client.pages("/v1/invoices", "invoices", fr_numbers):
                 po_number = str(invoice.get("po_number", ""))
                 total = _decimal(invoice.get("total"))
+                number = invoice.get("invoice_number", "")
                 if po_number not in wanted:
-                    problems.append({"invoice_number": invoice.get("invoice_number", ""), "po_number": po_number})
+                    reason = f"invoice {number or '(no number)'} names a PO flxhub did not ask for"
+                    problems.append({"invoice_number": number, "po_number": po_number, "reason": reason})
                     continue
-                if not invoice.get("invoice_number") or total is None:
-                    problems.append({"invoice_number": invoice.get("invoice_number", ""), "po_number": po_number})
+                if not number or total is None:
+                    reason = f"invoice {number or '(no number)'} lacks an invoice number or total"
+                    problems.append({"invoice_number": number, "po_number": po_number, "reason": reason})
                     continue
                 results.append(
                     InvoiceResult(

@@ -176,18 +176,27 @@ def test_a_server_error_retries_and_the_fr_is_sent_once(source, simulator, launc
     assert FulfillmentRequest.objects.get(pk=launched_fr.pk).status == FulfillmentRequest.Status.ACKNOWLEDGED
 
 
-def test_shipments_missing_tracking_fail_the_run_and_arrive_once_fixed(source, simulator, launched_fr):
-    run(source, Op.SEND_FULFILLMENT_REQUESTS)
-    simulator.state.configure(omit_shipment_fields=["tracking_number"])
+def test_a_shipment_missing_tracking_is_a_row_error_the_others_apply_and_it_arrives_once_fixed(
+    source, simulator, launched_fr, make_fr
+):
+    lamp = InventoryVariant.objects.get(source=source, sku="HL-400")
+    second = make_fr((lamp, 1), order=OrderFactory(channel_order_number="54008", requested_shipping_method="ground"))
+    fr_process(fr_id=second.pk, actor_label="test")
+    assert run(source, Op.SEND_FULFILLMENT_REQUESTS).status == Status.SUCCEEDED
+    simulator.state.configure(omit_shipment_fields=["tracking_number"], omit_for_po_numbers=[launched_fr.number])
 
-    failed = run(source, Op.GET_SHIPMENTS)
-    simulator.state.configure(omit_shipment_fields=[])
+    partial = run(source, Op.GET_SHIPMENTS)
+    simulator.state.configure(omit_shipment_fields=[], omit_for_po_numbers=[])
     fixed = run(source, Op.GET_SHIPMENTS)
 
-    assert failed.status == Status.FAILED
-    assert f"PO {launched_fr.number} lacks tracking number" in failed.message
+    assert partial.status == Status.PARTIAL
+    assert f"PO {launched_fr.number} lacks tracking number" in partial.log
+    error = partial.row_errors.get()
+    assert (error.sku, error.field, error.message) == (launched_fr.number, "shipment", "lacks tracking number")
+    assert Shipment.objects.filter(fulfillment_request=second).count() == 1
     assert fixed.status == Status.SUCCEEDED
     assert Shipment.objects.filter(fulfillment_request=launched_fr).count() == 1
+    assert Shipment.objects.filter(fulfillment_request=second).count() == 1
 
 
 def test_get_invoices_without_the_reseller_token_fails_asking_for_it(source, simulator, launched_fr):
@@ -204,13 +213,18 @@ def test_get_invoices_without_the_reseller_token_fails_asking_for_it(source, sim
     assert not SourceInvoice.objects.exists()
 
 
-def test_an_invoice_for_another_po_number_fails_the_run_naming_it(source, simulator, launched_fr):
+def test_an_invoice_for_another_po_number_is_a_row_error_naming_it_and_nothing_is_recorded(
+    source, simulator, launched_fr
+):
     run(source, Op.SEND_FULFILLMENT_REQUESTS)
     run(source, Op.GET_SHIPMENTS)
     simulator.state.configure(invoice_po_mismatch=True)
 
     result = run(source, Op.GET_SOURCE_INVOICES)
 
-    assert result.status == Status.FAILED
-    assert "invoice USD-INV-000001 for PO 54007" in result.message
+    assert result.status == Status.PARTIAL
+    assert "invoice USD-INV-000001 for PO 54007" in result.log
+    error = result.row_errors.get()
+    assert (error.sku, error.value) == ("54007", "USD-INV-000001")
+    assert error.message == "invoice USD-INV-000001 names a PO flxhub did not ask for"
     assert not SourceInvoice.objects.exists()

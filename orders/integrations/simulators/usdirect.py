@@ -6,8 +6,8 @@ the feed CSV, the orders received, and the shipments and invoices that appear fo
 ``shipment_delay_seconds`` and ``invoice_delay_seconds``. Switches make it misbehave the way suppliers
 do: ``bad_credentials`` (every token refused, as after a rotation), ``integration_access`` false,
 ``fail_status`` (e.g. 500, for ``fail_times`` requests or for good), ``delay_seconds`` (slow answers),
-``omit_shipment_fields`` (e.g. ``["tracking_number"]``) and ``invoice_po_mismatch`` (invoices carry the
-order number instead of the FR number).
+``omit_shipment_fields`` (e.g. ``["tracking_number"]``; only for the POs in ``omit_for_po_numbers`` if
+that is set) and ``invoice_po_mismatch`` (invoices carry the order number instead of the FR number).
 
 Test hooks, outside the API and without authentication: ``GET /_sim/state`` (config, orders and the
 requests received, without headers), ``POST /_sim/config`` (merge switches), ``POST /_sim/catalogue``
@@ -75,6 +75,7 @@ class SimulatorConfig:
     shipment_delay_seconds: float = 0.0
     invoice_delay_seconds: float = 0.0
     omit_shipment_fields: list[str] = dataclasses.field(default_factory=list)
+    omit_for_po_numbers: list[str] = dataclasses.field(default_factory=list)  # empty: every shipment
     invoice_po_mismatch: bool = False
     order_status: str = "accepted"  # what a new order becomes: accepted or received
     invoice_shipping: str = "0.00"
@@ -221,8 +222,9 @@ class SimulatorState:
                 "service": order["shipping_code"],
                 "items": [{"item_number": i["item_number"], "quantity": i["quantity"]} for i in order["items"]],
             }
-            for name in config.omit_shipment_fields:
-                shipment.pop(name, None)
+            if not config.omit_for_po_numbers or order["po_number"] in config.omit_for_po_numbers:
+                for name in config.omit_shipment_fields:
+                    shipment.pop(name, None)
             found.append(shipment)
         return found
 
