@@ -95,8 +95,11 @@ def visibility_horizon() -> datetime | None:
     return None if oldest_writer is None else oldest_writer - CLOCK_SKEW_MARGIN
 
 
-def keyset_page(queryset: QuerySet, *, start: Position | None, limit: int) -> Page:
-    """Return up to ``limit`` rows of ``queryset`` (a ``.values()`` query with updated_at and id) after ``start``."""
+def keyset_slice(queryset: QuerySet, *, start: Position | None, limit: int) -> QuerySet:
+    """``queryset`` cut to the ``limit + 1`` rows after ``start`` in (updated_at, id) order, below the horizon.
+
+    One row more than the page: its presence is ``has_more``.
+    """
     if start is not None:
         # The first condition lets PostgreSQL range-scan the (updated_at, id) index.
         queryset = queryset.filter(
@@ -105,15 +108,23 @@ def keyset_page(queryset: QuerySet, *, start: Position | None, limit: int) -> Pa
     horizon = visibility_horizon()
     if horizon is not None:
         queryset = queryset.filter(updated_at__lt=horizon)
-    rows = list(queryset.order_by("updated_at", "id")[: limit + 1])
+    return queryset.order_by("updated_at", "id")[: limit + 1]
+
+
+def next_cursor(*, start: Position | None, last: Position | None) -> str | None:
+    """The cursor after a page whose last row is at ``last`` (None: an empty page, which keeps ``start``)."""
+    if last is not None:
+        return last.encode()
+    return start.encode() if start is not None else None
+
+
+def keyset_page(queryset: QuerySet, *, start: Position | None, limit: int) -> Page:
+    """Return up to ``limit`` rows of ``queryset`` (a ``.values()`` query with updated_at and id) after ``start``."""
+    rows = list(keyset_slice(queryset, start=start, limit=limit))
     has_more = len(rows) > limit
     rows = rows[:limit]
-    if rows:
-        last = rows[-1]
-        next_cursor = Position(updated_at=last["updated_at"], id=last["id"]).encode()
-    else:
-        next_cursor = start.encode() if start is not None else None
-    return Page(rows=rows, next_cursor=next_cursor, has_more=has_more)
+    last = Position(updated_at=rows[-1]["updated_at"], id=rows[-1]["id"]) if rows else None
+    return Page(rows=rows, next_cursor=next_cursor(start=start, last=last), has_more=has_more)
 
 
 def page_size(value: int | None) -> int:
