@@ -11,7 +11,8 @@ import math
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
@@ -40,17 +41,34 @@ def default_limit_per_minute() -> int:
     return max(1, round(count * WINDOW_SECONDS / duration))
 
 
+def counter_incr(*, key: str, timeout: int) -> int:
+    """Add one to the counter ``key`` (created to live ``timeout`` seconds) and return its new value.
+
+    On Redis that is one round trip (INCR and EXPIRE NX in a MULTI); Django's ``add`` + ``incr`` would take
+    three (SET NX, EXISTS, INCR). Other caches (the embedded mode's database cache) go through Django's API.
+    """
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        full_key = backend.make_and_validate_key(key)
+        # Django's RedisCache has no public pipeline; its client stores integers as plain Redis integers.
+        pipeline = backend._cache.get_client(full_key, write=True).pipeline(transaction=True)
+        pipeline.incr(full_key)
+        pipeline.expire(full_key, timeout, nx=True)
+        count, _ = pipeline.execute()
+        return count
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
 def rate_limit_hit(*, bucket: str, limit: int, now: float | None = None) -> RateState:
     """Count one request against ``bucket`` in the current minute and say whether it is within ``limit``."""
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
-    key = f"flx:ratelimit:{bucket}:{window}"
-    cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=WINDOW_SECONDS * 2)
-        count = 1
+    count = counter_incr(key=f"flx:ratelimit:{bucket}:{window}", timeout=WINDOW_SECONDS * 2)
     reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
     return RateState(limit=limit, remaining=max(0, limit - count), reset_seconds=reset, allowed=count <= limit)
 
