@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from flxhub.exceptions import ApplicationError
 
+from .formats import format_names
 from .mapping_editor_forms import (
     EditorState,
     editor_context,
@@ -56,6 +57,7 @@ def _editor(request, state: EditorState, *, template: MappingTemplate | None = N
         can_save=request.user.has_perm(SAVE_PERMISSION),
         sample=mapping_sample_get(session=request.session, token=state.sample_token),
         max_sample_mb=MAX_SAMPLE_BYTES // 1024 // 1024,
+        sample_formats=format_names(),
     )
     context.update(_preview_context(request, state))
     return render(request, "sources/mapping_editor.html", context, status=status)

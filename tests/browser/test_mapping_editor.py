@@ -69,6 +69,8 @@ def test_preview_and_row_errors_follow_each_edit_then_save_as_new_version(
     expect(page.get_by_test_id("preview-counts")).to_contain_text("4 rows read · 3 mapped")
     expect(errors.locator("tbody tr")).to_have_count(1)
     expect(page.get_by_test_id("preview")).to_contain_text("UNKNOWN")
+    page.get_by_test_id("rule-2").get_by_role("button", name="Move up").click()
+    expect(page.get_by_test_id("preview").locator("thead th")).to_have_text(["Row", "sku", "cost", "quantity"])
     assert_not_reloaded(page)
     page.screenshot(path=str(artifacts / "mapping-editor-2-after-edits.png"), full_page=True)
 
@@ -79,11 +81,11 @@ def test_preview_and_row_errors_follow_each_edit_then_save_as_new_version(
     spec = saved.to_spec()
     assert [(rule["target"], rule["source"]) for rule in spec["fields"]] == [
         ("sku", "SKU"),
-        ("quantity", "Qty"),
         ("cost", "Cost"),
+        ("quantity", "Qty"),
     ]
     assert spec["fields"][0]["default"] == "UNKNOWN"
-    assert spec["fields"][2]["transforms"] == [{"op": "decimal_comma"}]
+    assert spec["fields"][1]["transforms"] == [{"op": "decimal_comma"}]
 
 
 FEED = REALDATA / "feeds" / "shopify_product_template_excel_resaved.csv"

@@ -2,6 +2,8 @@
 round trip, the live preview partial (row errors, bad templates, sample size limit) and where saving goes next.
 The browser flow is in tests/browser/test_mapping_editor.py."""
 
+import os
+import time
 from html.parser import HTMLParser
 
 import pytest
@@ -11,10 +13,16 @@ from django.urls import reverse
 
 from flxhub.exceptions import ApplicationError
 from sources.mapping import TemplateError
+from sources.mapping.kinds import KINDS
 from sources.mapping_editor_forms import url_after_save
 from sources.models import FieldRule, MappingTemplate
 from sources.services.directory import template_ensure_builtin
-from sources.services.templates import MAX_SAMPLE_BYTES, mapping_template_save_version
+from sources.services.templates import (
+    MAX_SAMPLE_BYTES,
+    MAX_SAMPLES_PER_SESSION,
+    SAMPLE_TTL_SECONDS,
+    mapping_template_save_version,
+)
 from tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -253,7 +261,7 @@ def test_uploading_a_sample_previews_the_mapped_rows_and_every_row_error(operato
 
 
 def test_the_preview_follows_the_posted_form_on_the_kept_sample(operator_client):
-    token = upload(operator_client, SAMPLE).content.decode().split('id="sample-token" value="')[1].split('"')[0]
+    token = sample_token(upload(operator_client, SAMPLE))
     preview = reverse("sources:mapping_template_preview")
     same = operator_client.post(preview, rules_post(sample_token=token, **{"rule-1-default": "0"})).content.decode()
     assert "4 rows read · 2 mapped" in same  # a default does not replace a bad value, only an empty one
@@ -283,7 +291,7 @@ def test_a_sample_over_the_size_limit_is_refused_with_the_limit_named(operator_c
 
 
 def test_a_sample_token_of_another_session_reads_nothing(operator_client, client, django_user_model):
-    token = upload(operator_client, SAMPLE).content.decode().split('id="sample-token" value="')[1].split('"')[0]
+    token = sample_token(upload(operator_client, SAMPLE))
     client.logout()
     other = django_user_model.objects.create_user(username="other", password="pw", is_staff=True)
     client.force_login(other)
@@ -341,3 +349,41 @@ def test_new_from_a_template_starts_with_its_rules(operator_client):
     assert 'name="rule-4-source" value="Quantity"' in html
     assert f'name="base_id" value="{builtin.pk}"' in html
     assert 'name="next" value="/x/"' in html
+
+
+def sample_token(answer) -> str:
+    return answer.content.decode().split('id="sample-token" value="')[1].split('"')[0]
+
+
+def test_a_session_keeps_its_last_samples_and_old_sample_files_are_swept(operator_client, sample_dir):
+    tokens = [sample_token(upload(operator_client, SAMPLE)) for _ in range(MAX_SAMPLES_PER_SESSION)]
+    abandoned = sample_dir / "abandoned-by-another-session"
+    abandoned.write_bytes(SAMPLE)
+    long_ago = time.time() - SAMPLE_TTL_SECONDS - 60
+    os.utime(abandoned, (long_ago, long_ago))
+    newest = sample_token(upload(operator_client, SAMPLE))
+    assert sorted(path.name for path in sample_dir.iterdir()) == sorted([*tokens[1:], newest])
+    answer = operator_client.post(reverse("sources:mapping_template_preview"), rules_post(sample_token=tokens[0]))
+    assert "Upload a sample file" in answer.content.decode()
+
+
+def test_a_sample_in_a_format_without_a_reader_is_refused_by_name(operator_client):
+    answer = upload(operator_client, SAMPLE, name="stock.csv", sample_format="pdf")
+    assert "Unknown sample format &#x27;pdf&#x27;; use one of csv" in answer.content.decode()
+
+
+@pytest.mark.parametrize("kind", MappingTemplate.Kind.values)
+def test_a_new_template_of_each_kind_opens_with_that_kinds_targets(operator_client, kind):
+    page = operator_client.get(reverse("sources:mapping_template_new") + f"?kind={kind}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'name="kind" value="{kind}"' in html
+    first_target = next(iter(KINDS[kind]))
+    assert f'<option value="{first_target}" selected>' in html
+
+
+def test_a_send_fr_preview_lists_its_output_columns(operator_client):
+    data = {"kind": "send_fr", "rule": ["0"], "rule-0-target": "PO", "rule-0-source": "fr_number"}
+    answer = operator_client.post(reverse("sources:mapping_template_preview"), data)
+    assert "Output columns of this Send FR template" in answer.content.decode()
+    assert "<th>PO</th>" in answer.content.decode()
