@@ -139,7 +139,17 @@ class SourceSettingsForm(forms.ModelForm):
     class Meta:
         model = Source
         fields = [name for name in SOURCE_SETTINGS if name != "shipping_method_map"]  # the map has its own rows
-        help_texts = {"feed_safety_threshold": "Share 0–1; empty uses the global threshold."}
+        labels = {
+            "auto_process_frs": "Auto-process FRs",
+            "fr_number_prefix": "FR number prefix",
+            "fr_number_max_length": "FR number max length",
+            "feed_safety_threshold": "Feed-safety threshold",
+        }
+        help_texts = {
+            "feed_safety_threshold": "Share 0–1; empty uses the global threshold.",
+            "fr_number_max_length": "Empty uses the global maximum; a longer FR number holds the FR.",
+            "auto_process_frs": "Applies when overriding the global settings.",
+        }
 
     def _post_clean(self):
         """Leave model validation to the service (it validates the whole row once, inside its transaction)."""

@@ -161,6 +161,9 @@ def test_a_new_operator_onboards_a_csv_over_sftp_source_and_watches_the_first_sy
 
     page.goto(f"{live_server.url}/sources/{source.pk}/")
     expect(page.get_by_test_id("onboarding-checklist").locator("li.done")).to_have_count(4)
+    expect(page.get_by_test_id("connections")).to_contain_text("passed")
+    expect(page.get_by_test_id("connections")).not_to_contain_text(onboarding_sftp.password)
+    shot("6-source-page")
     page.goto(f"{live_server.url}/sources/")
     expect(page.get_by_test_id("onboarding-progress")).to_have_text("4 of 4")
-    shot("6-source-list")
+    shot("7-source-list")
