@@ -173,11 +173,14 @@ def _rule(data: Mapping[str, Any], prefix: str, problems: list[str]) -> dict[str
     default = data.get(f"{prefix}-default") or ""
     lookup = _pairs(data.get(f"{prefix}-lookup") or "", f"Rule {target}: lookup table", problems)
     fallback = data.get(f"{prefix}-lookup_fallback") or ""
-    lookup_config = None
+    lookup_config: dict[str, Any] | None = None
     if lookup or fallback:
-        lookup_config = {"table": lookup, "on_no_match": data.get(f"{prefix}-lookup_on_no_match") or "fallback"}
+        lookup_config = {"table": lookup}
         if fallback:
             lookup_config["fallback"] = fallback
+        on_no_match = data.get(f"{prefix}-lookup_on_no_match") or ""
+        if on_no_match and on_no_match != _implied_on_no_match(lookup_config):
+            lookup_config["on_no_match"] = on_no_match
     transforms = []
     for m in data.getlist(f"{prefix}-transform"):
         op = (data.get(f"{prefix}-t-{m}-op") or "").strip()
@@ -200,14 +203,19 @@ def _rule(data: Mapping[str, Any], prefix: str, problems: list[str]) -> dict[str
     }
 
 
+def _implied_on_no_match(lookup: Mapping[str, Any]) -> str:
+    """What the engine does with an unmatched value when the rule does not say (values.lookup_table)."""
+    return "fallback" if lookup.get("fallback") is not None else "keep"
+
+
 def _predicate(data: Mapping[str, Any], prefix: str) -> dict[str, Any] | None:
     name = (data.get(f"{prefix}-field") or "").strip()
     if not name:
         return None
     op = data.get(f"{prefix}-op") or "equals"
-    value: Any = (data.get(f"{prefix}-value") or "").strip()
+    value: Any = (data.get(f"{prefix}-value") or "").strip() or None
     if op == "in":
-        value = [item.strip() for item in value.split(",") if item.strip()]
+        value = [item.strip() for item in (value or "").split(",") if item.strip()]
     return {"field": name, "op": op, "value": value}
 
 
@@ -291,7 +299,7 @@ def rule_rows(state: EditorState) -> list[dict[str, Any]]:
                 "default": "" if rule.get("default") is None else rule["default"],
                 "lookup_text": "\n".join(f"{key} = {value}" for key, value in (lookup.get("table") or {}).items()),
                 "lookup_fallback": lookup.get("fallback") or "",
-                "lookup_on_no_match": lookup.get("on_no_match") or "fallback",
+                "lookup_on_no_match": lookup.get("on_no_match") or _implied_on_no_match(lookup),
                 "transforms": [transform_row(m, t) for m, t in enumerate(rule.get("transforms") or [])],
             }
         )
@@ -330,6 +338,9 @@ def editor_context(state: EditorState) -> dict[str, Any]:
             "decimal_comma": bool(options.get("decimal_comma")),
         },
         "targets": target_choices(state.kind),
+        # send_fr runs the other way: targets are the file's own column names, sources the FR's fields.
+        "output_columns": state.kind == MappingTemplate.Kind.SEND_FR,
+        "fr_fields": list(KINDS[MappingTemplate.Kind.SEND_FR]),
         "blank_rule": blank_rule_row(),
         "blank_transform": transform_row("__m__", {"op": "trim"}),
         "blank_predicate": {"n": "__n__", "field": "", "op": "equals", "value": "", "set_text": ""},
