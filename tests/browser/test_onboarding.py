@@ -19,6 +19,8 @@ from flxhub.celery import app as celery_app
 from inventory.models import InventoryVariant
 from sources.management.commands.ensure_operator_group import GROUP_NAME, operator_group_ensure
 from sources.models import Connection, Integration, IntegrationRun, MappingTemplate, Source
+from sources.services.directory import directory_entry_get
+from sources.services.onboarding import onboarding_connection_save, onboarding_setup
 from tests.workers import celery_worker_process, database_url_of
 
 pytest_plugins = ["tests.browser.conftest_sftp"]
@@ -167,3 +169,39 @@ def test_a_new_operator_onboards_a_csv_over_sftp_source_and_watches_the_first_sy
     page.goto(f"{live_server.url}/sources/")
     expect(page.get_by_test_id("onboarding-progress")).to_have_text("4 of 4")
     shot("7-source-list")
+
+
+def test_an_operator_tests_a_connection_inline_but_sees_no_secret_and_no_credential_form(
+    page, live_server, django_user_model, onboarding_sftp, artifacts
+):
+    source = onboarding_setup(
+        source_id=None,
+        name="Bolt Supply",
+        source_type="dropship_supplier",
+        directory_entry_id=directory_entry_get(slug="generic-csv-sftp").pk,
+        account_confirmed=True,
+    )
+    card = {"host": onboarding_sftp.host, "port": onboarding_sftp.port, "username": onboarding_sftp.username}
+    onboarding_connection_save(
+        source_id=source.pk, values={**card, "path": "/outgoing"}, secrets={"password": onboarding_sftp.password}
+    )
+    operator_group_ensure()
+    user = django_user_model.objects.create_user(username="otto", password=PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name=GROUP_NAME))
+    page.goto(f"{live_server.url}/admin/login/?next=/sources/{source.pk}/onboarding/connection/")
+    page.fill("#id_username", "otto")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/sources/{source.pk}/onboarding/connection/")
+    htmx_ready(page)
+
+    expect(page.get_by_test_id("connection-readonly")).to_contain_text(onboarding_sftp.host)
+    expect(page.get_by_test_id("secret-password")).to_have_text("set")
+    expect(page.locator("input[type=password], textarea")).to_have_count(0)
+    assert onboarding_sftp.password not in page.content()
+    page.evaluate("window.loadedOnce = 'first load'")
+    page.get_by_test_id("test-connection").click()
+    expect(page.get_by_test_id("verdict").locator(".verdict.ok")).to_contain_text("passed")
+    assert page.evaluate("window.loadedOnce") == "first load"  # the verdict came in place, without a reload
+    page.screenshot(path=str(artifacts / "onboarding-operator-test-connection.png"), full_page=True)
+    assert Connection.objects.get(source=source).last_test_ok is True
