@@ -28,6 +28,7 @@ from ..models import (
     SupplierDirectoryEntry,
 )
 from ..selectors_onboarding import (
+    ORDER_OPS,
     UNTESTED_KINDS,
     ConnectionCard,
     connection_card,
@@ -291,18 +292,17 @@ def onboarding_orders_save(
     with transaction.atomic():
         source = _locked_source(source_id)
         if not used:
-            for integration in source.integrations.filter(operation__in=(Operation.SEND_FULFILLMENT_REQUESTS,
-                                                                         Operation.GET_SHIPMENTS)):  # fmt: skip
+            for integration in source.integrations.filter(operation__in=ORDER_OPS):
                 integration.is_enabled = False
-                integration_save(integration=integration)
+                _save_integration(integration)
             _mark(source, "orders", user, done=True, used=False)
             source.save(update_fields=["onboarding", "updated_at"])
             return source
         connection = _order_connection(source)
-        _order_integration(source, connection, Operation.SEND_FULFILLMENT_REQUESTS, send_frs, send_template_id,
-                           MappingTemplate.Kind.SEND_FR, send_path)  # fmt: skip
-        _order_integration(source, connection, Operation.GET_SHIPMENTS, shipments, shipment_template_id,
-                           MappingTemplate.Kind.SHIPMENT, shipment_path)  # fmt: skip
+        send = _template(send_template_id, MappingTemplate.Kind.SEND_FR)
+        _order_integration(source, connection, Operation.SEND_FULFILLMENT_REQUESTS, send_frs, send, send_path)
+        shipment = _template(shipment_template_id, MappingTemplate.Kind.SHIPMENT)
+        _order_integration(source, connection, Operation.GET_SHIPMENTS, shipments, shipment, shipment_path)
         source.auto_process_frs = auto_process_frs
         # Choosing differently from the account's default only takes effect as this source's own setting.
         if auto_process_frs != GlobalSettings.load().auto_process_frs:
@@ -328,7 +328,7 @@ def _order_connection(source: Source) -> Connection:
     return connection
 
 
-def _order_integration(source, connection, operation, enabled, template_id, kind, path) -> Integration | None:
+def _order_integration(source, connection, operation, enabled, template, path) -> Integration | None:
     integration = source.integrations.filter(operation=operation).first()
     if integration is None and not enabled:
         return None
@@ -339,7 +339,7 @@ def _order_integration(source, connection, operation, enabled, template_id, kind
     integration.connection = connection
     integration.name = integration.name or f"{source.name} · {integration.get_operation_display()}"
     integration.is_enabled = enabled
-    integration.mapping_template = _template(template_id, kind)
+    integration.mapping_template = template
     integration.path = path.strip()
     if integration.pk is None and spec.get("schedule"):
         _set_schedule(integration, spec["schedule"])
