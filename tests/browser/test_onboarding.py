@@ -44,18 +44,28 @@ def worker_queue(monkeypatch, tmp_path):
         yield queue
 
 
-@pytest.fixture
-def new_operator_page(page, live_server, django_user_model):
+def operator(django_user_model, username: str):
+    """A staff user in the Operators group."""
     operator_group_ensure()
-    user = django_user_model.objects.create_user(username="nora", password=PASSWORD, is_staff=True)
+    user = django_user_model.objects.create_user(username=username, password=PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name=GROUP_NAME))
-    user.user_permissions.add(*Permission.objects.filter(codename__in=ONBOARDING_PERMISSIONS))
-    page.goto(f"{live_server.url}/admin/login/?next=/sources/")
-    page.fill("#id_username", "nora")
+    return user
+
+
+def log_in(page, live_server, user, next_path: str):
+    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
+    page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/sources/")
+    page.wait_for_url(f"{live_server.url}{next_path}")
     return page
+
+
+@pytest.fixture
+def new_operator_page(page, live_server, django_user_model):
+    user = operator(django_user_model, "nora")
+    user.user_permissions.add(*Permission.objects.filter(codename__in=ONBOARDING_PERMISSIONS))
+    return log_in(page, live_server, user, "/sources/")
 
 
 def htmx_ready(page) -> None:
@@ -185,14 +195,7 @@ def test_an_operator_tests_a_connection_inline_but_sees_no_secret_and_no_credent
     onboarding_connection_save(
         source_id=source.pk, values={**card, "path": "/outgoing"}, secrets={"password": onboarding_sftp.password}
     )
-    operator_group_ensure()
-    user = django_user_model.objects.create_user(username="otto", password=PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name=GROUP_NAME))
-    page.goto(f"{live_server.url}/admin/login/?next=/sources/{source.pk}/onboarding/connection/")
-    page.fill("#id_username", "otto")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/sources/{source.pk}/onboarding/connection/")
+    log_in(page, live_server, operator(django_user_model, "otto"), f"/sources/{source.pk}/onboarding/connection/")
     htmx_ready(page)
 
     expect(page.get_by_test_id("connection-readonly")).to_contain_text(onboarding_sftp.host)
