@@ -41,6 +41,18 @@ def default_limit_per_minute() -> int:
     return max(1, round(count * WINDOW_SECONDS / duration))
 
 
+def _redis_client(backend: RedisCache):
+    """The backend's Redis client, built once: Django builds a new one (~170 callbacks) for every command.
+
+    Django's RedisCache has no public pipeline; its client stores integers as plain Redis integers, so the
+    counters stay readable with ``cache.get``. The connection pool is the backend's own (fork-safe).
+    """
+    client = getattr(backend, "_flx_write_client", None)
+    if client is None:
+        client = backend._flx_write_client = backend._cache.get_client(write=True)
+    return client
+
+
 def counter_incr(*, key: str, timeout: int) -> int:
     """Add one to the counter ``key`` (created to live ``timeout`` seconds) and return its new value.
 
@@ -50,8 +62,7 @@ def counter_incr(*, key: str, timeout: int) -> int:
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         full_key = backend.make_and_validate_key(key)
-        # Django's RedisCache has no public pipeline; its client stores integers as plain Redis integers.
-        pipeline = backend._cache.get_client(full_key, write=True).pipeline(transaction=True)
+        pipeline = _redis_client(backend).pipeline(transaction=True)
         pipeline.incr(full_key)
         pipeline.expire(full_key, timeout, nx=True)
         count, _ = pipeline.execute()
