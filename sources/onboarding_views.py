@@ -33,13 +33,12 @@ from .selectors_onboarding import (
 )
 from .services.directory import directory_ensure_builtin
 from .services.onboarding import (
-    onboarding_connection_save,
-    onboarding_connection_test,
     onboarding_finalize,
     onboarding_orders_save,
     onboarding_setup,
     source_settings_save,
 )
+from .services.onboarding_connection import onboarding_connection_save, onboarding_connection_test
 
 CHANGE_SOURCE = "sources.change_source"
 CHANGE_CONNECTION = "sources.change_connection"

@@ -20,7 +20,8 @@ from inventory.models import InventoryVariant
 from sources.management.commands.ensure_operator_group import GROUP_NAME, operator_group_ensure
 from sources.models import Connection, Integration, IntegrationRun, MappingTemplate, Source
 from sources.services.directory import directory_entry_get
-from sources.services.onboarding import onboarding_connection_save, onboarding_setup
+from sources.services.onboarding import onboarding_setup
+from sources.services.onboarding_connection import onboarding_connection_save
 from tests.workers import celery_worker_process, database_url_of
 
 pytest_plugins = ["tests.browser.conftest_sftp"]

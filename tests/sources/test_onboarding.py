@@ -11,12 +11,11 @@ from sources.models import Connection, Integration, IntegrationRun, MappingTempl
 from sources.selectors_onboarding import onboarding_checklist, onboarding_first_missing, sku_example
 from sources.services.directory import directory_ensure_builtin
 from sources.services.onboarding import (
-    onboarding_connection_save,
-    onboarding_connection_test,
     onboarding_finalize,
     onboarding_orders_save,
     onboarding_setup,
 )
+from sources.services.onboarding_connection import onboarding_connection_save, onboarding_connection_test
 
 pytest_plugins = ["tests.browser.conftest_sftp"]
 pytestmark = pytest.mark.django_db
