@@ -366,7 +366,7 @@ class SFTPTransport(BaseTransport):
         key_note = (
             f"host key {key_fingerprint} matches the pin"
             if self.settings.pinned_host_key
-            else f"host key {key_fingerprint} seen for the first time: save it to pin it"
+            else f"host key {key_fingerprint} seen for the first time; a passing Test Connection pins it"
         )
         message = f"{self.connected_message('SFTP', self._home, len(files))}; {key_note}"
         return message, details
