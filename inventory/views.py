@@ -122,8 +122,11 @@ def _bulk_view(perms: tuple[str, ...], act: Callable[[int, list[int] | None], st
         variant_ids, problem = _selection(request)
         if problem:
             messages.error(request, problem)
-        else:
+            return redirect(back)
+        try:
             messages.success(request, act(source.pk, variant_ids))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
         return redirect(back)
 
     return view

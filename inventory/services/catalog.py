@@ -9,12 +9,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower, Trim
 from django.db.models.lookups import In
 
-from flxhub.exceptions import NotFound, ValidationFailed
+from flxhub.exceptions import Conflict, NotFound, ValidationFailed
 from sources.models import Source
 
 from ..models import ExclusionRule, InventoryParent, InventoryVariant, Product, ProductVariant
@@ -78,28 +78,35 @@ def products_create_from_variants(*, source_id: int, variant_ids: Iterable[int] 
     per distinct master SKU. Variants without a master SKU are skipped and counted. All or nothing.
     """
     variant_ids = None if variant_ids is None else list(variant_ids)
-    with transaction.atomic():
-        linked_existing = variants_link_products(source_id=source_id, variant_ids=variant_ids)
-        remaining = _unlinked(source_id=source_id, variant_ids=variant_ids)
-        skipped = remaining.filter(master_sku="").count()
-        products = product_variants = linked_new = 0
-        parent_products: dict[int, int] = {}  # parent id → product id, so a parent split over batches is one product
-        last_pk = 0
-        while True:
-            batch = list(
-                remaining.exclude(master_sku="").filter(pk__gt=last_pk).select_for_update().order_by("pk")[:BATCH]
-            )
-            if not batch:
-                break
-            last_pk = batch[-1].pk
-            made_products, made_variants = _create_for_batch(batch, parent_products)
-            products += made_products
-            product_variants += made_variants
-            by_master = ProductVariant.objects.filter(master_sku=OuterRef("master_sku"))
-            linked_new += InventoryVariant.objects.filter(pk__in=[v.pk for v in batch]).update(
-                product_variant=Subquery(by_master.values("pk")[:1])
-            )
+    try:
+        with transaction.atomic():
+            linked_existing = variants_link_products(source_id=source_id, variant_ids=variant_ids)
+            remaining = _unlinked(source_id=source_id, variant_ids=variant_ids)
+            skipped = remaining.filter(master_sku="").count()
+            products, product_variants, linked_new = _create_and_link(remaining.exclude(master_sku=""))
+    except IntegrityError as exc:
+        raise Conflict(
+            "Another product creation or feed import created the same master SKUs meanwhile; nothing was changed. "
+            "Try again."
+        ) from exc
     return ProductsCreated(linked_existing, products, product_variants, linked_new, skipped)
+
+
+def _create_and_link(variants: QuerySet[InventoryVariant]) -> tuple[int, int, int]:
+    """Create products for ``variants`` batch by batch (locking each batch) and link them; return the counts."""
+    products = product_variants = linked = 0
+    parent_products: dict[int, int] = {}  # parent id → product id, so a parent split over batches is one product
+    last_pk = 0
+    while batch := list(variants.filter(pk__gt=last_pk).select_for_update().order_by("pk")[:BATCH]):
+        last_pk = batch[-1].pk
+        made_products, made_variants = _create_for_batch(batch, parent_products)
+        products += made_products
+        product_variants += made_variants
+        by_master = ProductVariant.objects.filter(master_sku=OuterRef("master_sku"))
+        linked += InventoryVariant.objects.filter(pk__in=[v.pk for v in batch]).update(
+            product_variant=Subquery(by_master.values("pk")[:1])
+        )
+    return products, product_variants, linked
 
 
 def _create_for_batch(batch: list[InventoryVariant], parent_products: dict[int, int]) -> tuple[int, int]:
