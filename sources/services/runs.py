@@ -6,7 +6,7 @@ expires, and the claim is refreshed while the run reports progress. A runner tha
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +19,7 @@ from flxhub.exceptions import ApplicationError, TransientError
 from ..models import Integration, IntegrationRun, RunRowError
 from ..runners import RunHeld, get_runner
 from ..transports import get_transport
+from ..transports.base import join_folder
 from .connections import connection_settings
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ Status = IntegrationRun.Status
 CLAIM_TTL = timedelta(minutes=10)  # the default; settings.FLXHUB_RUN_CLAIM_TTL_SECONDS overrides it
 MAX_ROW_ERRORS = 10_000  # per run; beyond it errors are counted, not stored
 COUNT_FIELDS = ("read", "created", "updated", "unchanged", "archived", "skipped", "error")
+
+FOLDER_KINDS = frozenset({"ftp", "ftps", "sftp", "upload"})
 
 
 def claim_ttl() -> timedelta:
@@ -91,9 +94,19 @@ class RunContext:
     _transport: object = None
 
     def transport(self):
-        """The integration's transport, opened once per run (the caller's runner need not close it)."""
+        """The integration's transport, opened once per run (the caller's runner need not close it).
+
+        An integration's own ``path`` is a folder under the connection's folder (an absolute one replaces it),
+        or for an IMAP connection the mailbox folder to read.
+        """
         if self._transport is None:
-            self._transport = get_transport(connection_settings(self.integration.connection))
+            settings = connection_settings(self.integration.connection)
+            folder = self.integration.path.strip()
+            if folder and settings.kind in FOLDER_KINDS:
+                settings = replace(settings, path=join_folder(settings.path, folder))
+            elif folder and settings.kind == "imap":
+                settings = replace(settings, path=folder)
+            self._transport = get_transport(settings)
         return self._transport
 
     def close(self) -> None:

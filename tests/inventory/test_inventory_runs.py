@@ -119,3 +119,15 @@ def test_an_x12_846_feed_applies_through_a_template(tmp_path):
     assert (run.status, run.read_count, run.created_count) == (Status.SUCCEEDED, 7, 7), run.message
     variant = InventoryVariant.objects.get(source=integration.source, sku="ACR DAMP8392D")
     assert (variant.upc, variant.quantity) == ("054961839292", 8)
+
+
+def test_a_run_reads_the_integrations_own_folder_under_the_connections_folder(tmp_path):
+    (tmp_path / "inventory").mkdir()
+    shutil.copy(FEEDS / "shopify_product_template.csv", tmp_path / "inventory" / "products.csv")
+    (tmp_path / "elsewhere.csv").write_text("not the feed\n")
+    integration = upload_integration(tmp_path, template=template_from_builtin("shopify_products"), path="inventory")
+
+    run = run_now(integration)
+
+    assert run.status == Status.SUCCEEDED, run.message
+    assert run.input_name == "products.csv" and run.created_count == 16
