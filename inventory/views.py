@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from flxhub.exceptions import ApplicationError
-from sources.models import Source
+from sources.models import Integration, Source
 
 from .models import ExclusionRule, InventoryVariant
 from .selectors import VariantFilters, exclusion_rules, sku_usage, source_variant_page
@@ -238,6 +238,7 @@ class DangerousAction:
     summary: Callable[[Source], dict]  # what the GET page lists: deletes, keeps, blockers
     done: Callable[[Source, Any], str]  # the success message
     after: Callable[[Source], str]  # where to go once done
+    options: Callable[[Any], dict] = lambda post: {}  # more keyword arguments for ``run``, from the POST
 
 
 def _dangerous_view(permission: str, action: DangerousAction):
@@ -248,7 +249,8 @@ def _dangerous_view(permission: str, action: DangerousAction):
             context = {"source": source, "action": action.title, **action.summary(source)}
             return render(request, "inventory/confirm_dangerous.html", context)
         try:
-            result = action.run(source_id=source.pk, confirm_name=request.POST.get("confirm_name", ""))
+            confirm_name = request.POST.get("confirm_name", "")
+            result = action.run(source_id=source.pk, confirm_name=confirm_name, **action.options(request.POST))
         except ApplicationError as exc:
             messages.error(request, exc.message)
             return redirect(action.url_name, source_id=source.pk)
@@ -265,7 +267,20 @@ def _remove_inventory_summary(source: Source) -> dict:
         "deletes": [(counts.variants, "inventory variants"), (counts.parents, "parents"), (counts.images, "images")],
         "keeps": "Products, orders and FRs stay; FR lines keep their SKU, UPC, title and cost.",
         "blockers": [f"Live FRs hold committed stock on its variants: {', '.join(blockers)}."] if blockers else [],
+        "can_reimport": source.integrations.filter(
+            operation=Integration.Operation.GET_INVENTORY_PRIMARY, is_enabled=True
+        ).exists(),
     }
+
+
+def _removed_message(source: Source, removed) -> str:
+    text = (
+        f"Removed {source.name}'s inventory: {removed.variants} variants, {removed.parents} parents, "
+        f"{removed.images} images."
+    )
+    if removed.reimport_runs:
+        text += f" Queued forced Get Inventory run(s) {', '.join(map(str, removed.reimport_runs))} to re-import it."
+    return text
 
 
 def _delete_source_summary(source: Source) -> dict:
@@ -291,11 +306,9 @@ remove_inventory = _dangerous_view(
         url_name="inventory:remove_inventory",
         run=source_inventory_remove,
         summary=_remove_inventory_summary,
-        done=lambda source, removed: (
-            f"Removed {source.name}'s inventory: {removed.variants} variants, {removed.parents} parents, "
-            f"{removed.images} images."
-        ),
+        done=_removed_message,
         after=lambda source: reverse("inventory:variant_list", args=[source.pk]),
+        options=lambda post: {"reimport": post.get("reimport") == "1"},
     ),
 )
 

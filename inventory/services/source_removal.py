@@ -13,13 +13,14 @@ Inventory is deleted with set-based SQL, not Django's collector, which would loa
 into memory. The source lock serialises these actions with each other and with themselves.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from django.db import connection, models, transaction
 from django_celery_beat.models import PeriodicTask
 
 from flxhub.exceptions import Conflict, NotFound, ValidationFailed
 from sources.models import Integration, Source
+from sources.services.runs import integration_trigger
 
 from ..models import InventoryParent, InventoryVariant, VariantImage
 
@@ -34,6 +35,7 @@ class InventoryCounts:
     variants: int
     parents: int
     images: int
+    reimport_runs: list[int] = field(default_factory=list)  # forced Get Inventory runs queued after a removal
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,12 @@ def _delete_inventory(source_id: int) -> InventoryCounts:
     return InventoryCounts(variants=variants, parents=parents, images=images)
 
 
-def source_inventory_remove(*, source_id: int, confirm_name: str) -> InventoryCounts:
-    """Check the typed name and the live-FR rule, then delete every variant and parent of the source. Atomic."""
+def source_inventory_remove(*, source_id: int, confirm_name: str, reimport: bool = False) -> InventoryCounts:
+    """Check the typed name and the live-FR rule, then delete every variant and parent of the source. Atomic.
+
+    Feeds are fingerprinted, so a later Get Inventory of the same file would skip it as already applied: with
+    ``reimport``, queue a forced run of each enabled Get Inventory (primary) integration after commit.
+    """
     with transaction.atomic():
         source = _lock_confirmed_source(source_id, confirm_name)
         blockers = source_inventory_blockers(source_id=source.pk)
@@ -125,7 +131,14 @@ def source_inventory_remove(*, source_id: int, confirm_name: str) -> InventoryCo
                 f"({', '.join(blockers)}). Ship, cancel or void them first; nothing was deleted.",
                 details={"fulfillment_requests": blockers},
             )
-        return _delete_inventory(source.pk)
+        counts = _delete_inventory(source.pk)
+        if reimport:
+            primaries = source.integrations.filter(
+                operation=Integration.Operation.GET_INVENTORY_PRIMARY, is_enabled=True
+            ).order_by("pk")
+            runs = [integration_trigger(integration_id=pk, force=True) for pk in primaries.values_list("pk", flat=True)]
+            counts = replace(counts, reimport_runs=[run.pk for run in runs])
+        return counts
 
 
 def source_delete(*, source_id: int, confirm_name: str) -> SourceDeletion:

@@ -256,6 +256,27 @@ def test_remove_inventory_is_refused_while_a_live_fr_holds_stock_then_allowed_on
     assert (line.sku, line.quantity) == ("V0", 2)
 
 
+def test_remove_inventory_with_reimport_queues_a_forced_run_of_each_enabled_primary_feed(source, stocked):
+    primary = IntegrationFactory(source=source)
+    IntegrationFactory(source=source, connection=primary.connection, is_enabled=False)
+    IntegrationFactory(
+        source=source, connection=primary.connection, operation=Integration.Operation.GET_INVENTORY_SECONDARY
+    )
+
+    removed = source_inventory_remove(source_id=source.pk, confirm_name="Acme Supply", reimport=True)
+
+    run = IntegrationRun.objects.get()
+    assert removed.reimport_runs == [run.pk]
+    assert (run.integration, run.force, run.status) == (primary, True, IntegrationRun.Status.QUEUED)
+
+
+def test_refused_remove_inventory_queues_no_reimport(source, stocked):
+    IntegrationFactory(source=source)
+    with pytest.raises(ValidationFailed):
+        source_inventory_remove(source_id=source.pk, confirm_name="Acme", reimport=True)
+    assert not IntegrationRun.objects.exists()
+
+
 # Delete Source ------------------------------------------------------------------------------------------------------
 
 

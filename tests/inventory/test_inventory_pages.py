@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from inventory.models import ExclusionRule, InventoryVariant
 from inventory.selectors import PAGE_SIZE
-from sources.models import GlobalSettings, Source
-from tests.factories import ProductVariantFactory, SourceFactory, VariantFactory
+from sources.models import GlobalSettings, IntegrationRun, Source
+from tests.factories import IntegrationFactory, ProductVariantFactory, SourceFactory, VariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -265,6 +265,18 @@ def test_remove_inventory_page_shows_counts_and_a_wrong_name_deletes_nothing(adm
     assert response.redirect_chain[-1][0] == list_url(source)
     assert "Removed Acme Supply's inventory: 5 variants, 0 parents, 0 images." in messages_of(response)
     assert not InventoryVariant.objects.filter(source=source).exists()
+
+
+def test_remove_inventory_can_queue_a_forced_reimport(admin_client, source, assorted):
+    integration = IntegrationFactory(source=source)
+    url = reverse("inventory:remove_inventory", args=[source.pk])
+    assert 'name="reimport"' in admin_client.get(url).content.decode()
+
+    response = admin_client.post(url, {"confirm_name": "Acme Supply", "reimport": "1"}, follow=True)
+
+    run = IntegrationRun.objects.get(integration=integration)
+    assert run.force
+    assert f"Queued forced Get Inventory run(s) {run.pk} to re-import it." in messages_of(response)[0]
 
 
 def test_remove_inventory_page_names_the_live_frs_that_block_it(admin_client, source, assorted, make_fr):
