@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from .fastpath import FastPlan
 from .kinds import COLLECTIONS, KINDS, Converter, to_text
 from .predicates import compile_predicate
 from .transforms import TemplateError, compile_pipeline, identity
@@ -251,7 +252,7 @@ class TemplateMapper:
         fast = not self.conditions and not self.exclusions
         steps: list | None = None
         named: list = []
-        plan: _FastPlan | None = None
+        plan: FastPlan | None = None
         last_names: list[str | None] = []
         shape: type = dict
         new_row = tuple.__new__
@@ -271,44 +272,14 @@ class TemplateMapper:
             if steps is None:
                 steps, named = self._bind(values)
                 last_names = [None] * len(named)
-                plan = _FastPlan(dict(steps), self._converters, self.collection_targets)
+                plan = FastPlan(dict(steps), self._converters, self.collection_targets)
                 plan_simple = not plan.collection_steps and not named
-                plan_others = plan.others
-                plan_targets, plan_columns = plan.targets, plan.columns
-                plan_converters, plan_required = plan.converters, plan.required
+                if fast and plan_simple:
+                    fast_row = plan.row_function()
             data: dict[str, Any] | None = None
             if fast:
                 if plan_simple:
-                    # The common case inlined (no options, attributes or images): about twice as fast.
-                    data = {}
-                    try:
-                        for target, text, convert, required in zip(  # noqa: B905 - same lengths by construction
-                            plan_targets,
-                            map(values.get, plan_columns) if plan_columns else (),
-                            plan_converters,
-                            plan_required,
-                        ):
-                            if text:
-                                if text.__class__ is not str:
-                                    text = as_text(text)
-                                data[target] = text if convert is None else convert(text)
-                            elif required:
-                                data = None
-                                break
-                            else:
-                                data[target] = None
-                        else:
-                            for target, step, convert, required in plan_others:
-                                text = step(values)
-                                if text:
-                                    data[target] = text if convert is None else convert(text)
-                                elif required:
-                                    data = None
-                                    break
-                                else:
-                                    data[target] = None
-                    except ValueError:
-                        data = None
+                    data = fast_row(values)
                 else:
                     data = self._map_fast(values, plan, named, last_names)
             if data is None:
@@ -331,7 +302,7 @@ class TemplateMapper:
             for target in self.scalar_targets
         ]
 
-    def _map_fast(self, values: Any, plan: _FastPlan, named: list, last_names: list) -> dict[str, Any] | None:
+    def _map_fast(self, values: Any, plan: FastPlan, named: list, last_names: list) -> dict[str, Any] | None:
         """Map one row optimistically; return None when anything is wrong (the full path says what)."""
         data: dict[str, Any] = {}
         try:
@@ -451,25 +422,6 @@ class TemplateMapper:
             if name and text:
                 data[collections[prefix + ":"]][name] = text
         return errors
-
-
-class _FastPlan:
-    """The fast path's view of the bound steps: plain dict columns apart from computed ones."""
-
-    def __init__(self, steps: dict[str, Callable], converters: list, collection_targets: list[str]):
-        # Targets only a condition sets have no step; the fast path never runs with conditions.
-        converters = [item for item in converters if item[0] in steps]
-        plain = [item for item in converters if getattr(steps[item[0]], "column", None) is not None]
-        self.targets = tuple(target for target, _, _ in plain)
-        self.columns = tuple(steps[target].column for target in self.targets)
-        self.converters = tuple(convert for _, convert, _ in plain)
-        self.required = tuple(required for _, _, required in plain)
-        self.others = [
-            (target, steps[target], convert, required)
-            for target, convert, required in converters
-            if target not in self.targets
-        ]
-        self.collection_steps = [(target, steps[target]) for target in collection_targets if target in steps]
 
 
 def _first_of(functions: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:

@@ -75,6 +75,7 @@ def barcode(label: str) -> Converter:
             raise ValueError(f"{label} {value!r} has {len(value)} digits; it must have 8 to 14")
         raise ValueError(f"{label} {value!r} must be digits only (8 to 14)")
 
+    to_barcode.plain_digits = (8, 14)  # type: ignore[attr-defined]  # the mapping's fast path inlines this case
     return to_barcode
 
 
