@@ -15,7 +15,7 @@ into memory. The source lock serialises these actions with each other and with t
 
 from dataclasses import dataclass, field, replace
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django_celery_beat.models import PeriodicTask
 
 from flxhub.exceptions import Conflict, NotFound, ValidationFailed
@@ -122,6 +122,17 @@ def source_inventory_remove(*, source_id: int, confirm_name: str, reimport: bool
     Feeds are fingerprinted, so a later Get Inventory of the same file would skip it as already applied: with
     ``reimport``, queue a forced run of each enabled Get Inventory (primary) integration after commit.
     """
+    try:
+        return _inventory_remove(source_id, confirm_name, reimport)
+    except IntegrityError as exc:
+        # An FR line attached to one of the variants after the check; the whole removal rolled back.
+        raise Conflict(
+            "Remove Inventory stopped: an FR took stock on this source's variants while they were being removed. "
+            "Nothing was deleted; look at the source's FRs and try again."
+        ) from exc
+
+
+def _inventory_remove(source_id: int, confirm_name: str, reimport: bool) -> InventoryCounts:
     with transaction.atomic():
         source = _lock_confirmed_source(source_id, confirm_name)
         blockers = source_inventory_blockers(source_id=source.pk)
