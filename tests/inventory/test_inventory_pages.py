@@ -134,30 +134,51 @@ def test_pages_need_a_staff_login(client, source):
 # Permissions --------------------------------------------------------------------------------------------------------
 
 
-def test_operators_view_but_get_403_on_every_change_and_see_no_buttons(client, operator, source, assorted):
+def test_operators_link_create_and_exclude_but_get_403_on_deletes_and_see_no_danger_zone(
+    client, operator, source, assorted
+):
     html = client.get(list_url(source)).content.decode()
-    assert "Link selected" not in html and "Create products" not in html and "Danger zone" not in html
+    assert "Link all unlinked" in html and "Create products" in html and "Danger zone" not in html
     assert client.get(reverse("inventory:exclusions")).status_code == 200
     rule = ExclusionRule.objects.create(field="sku", value="X")
-    posts = [
-        (reverse("inventory:variants_link", args=[source.pk]), {"scope": "all"}),
-        (reverse("inventory:products_create", args=[source.pk]), {"scope": "all"}),
-        (reverse("inventory:exclusions"), {"field": "brand", "value": "Zeta"}),
+    refused = [
         (reverse("inventory:exclusion_delete", args=[rule.pk]), {}),
         (reverse("inventory:remove_inventory", args=[source.pk]), {"confirm_name": "Acme Supply"}),
         (reverse("inventory:delete_source", args=[source.pk]), {"confirm_name": "Acme Supply"}),
     ]
-    for url, data in posts:
+    for url, data in refused:
         assert client.post(url, data).status_code == 403, url
     for name in ("remove_inventory", "delete_source"):
         assert client.get(reverse(f"inventory:{name}", args=[source.pk])).status_code == 403
     assert Source.objects.filter(pk=source.pk).exists()
-    assert InventoryVariant.objects.filter(source=source, product_variant__isnull=True).count() == 4
     assert list(ExclusionRule.objects.all()) == [rule]
+    assert client.post(reverse("inventory:exclusions"), {"field": "brand", "value": "Zeta"}).status_code == 302
+    assert ExclusionRule.objects.filter(field="brand", value="Zeta").exists()
 
 
-def test_an_operator_granted_the_change_permission_links_but_cannot_create_products(client, operator, source):
-    operator.user_permissions.add(Permission.objects.get(codename="change_inventoryvariant"))
+def test_staff_outside_the_operators_group_see_no_buttons_and_get_403_on_every_change(
+    client, django_user_model, source, assorted
+):
+    client.force_login(django_user_model.objects.create_user(username="stan", password="pw", is_staff=True))
+    html = client.get(list_url(source)).content.decode()
+    assert "Link selected" not in html and "Create products" not in html and "Danger zone" not in html
+    posts = [
+        (reverse("inventory:variants_link", args=[source.pk]), {"scope": "all"}),
+        (reverse("inventory:products_create", args=[source.pk]), {"scope": "all"}),
+        (reverse("inventory:exclusions"), {"field": "brand", "value": "Zeta"}),
+    ]
+    for url, data in posts:
+        assert client.post(url, data).status_code == 403, url
+    assert InventoryVariant.objects.filter(source=source, product_variant__isnull=True).count() == 4
+    assert not ExclusionRule.objects.exists()
+
+
+def test_a_staff_user_granted_only_the_change_permission_links_but_cannot_create_products(
+    client, django_user_model, source
+):
+    user = django_user_model.objects.create_user(username="lina", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="change_inventoryvariant"))
+    client.force_login(user)
     ProductVariantFactory(master_sku="AC-1")
     variant = VariantFactory(source=source, sku="1")
 

@@ -353,7 +353,7 @@ def test_an_operator_sees_the_connection_page_without_any_secret_value(entries, 
     assert 'data-testid="secret-password">set<' in page
     assert 'data-testid="secret-passphrase">not set<' in page
     detail = operator_client.get(reverse("sources:source_detail", args=[source.pk])).content.decode()
-    assert STORED_PASSWORD not in detail and "Save settings" not in detail
+    assert STORED_PASSWORD not in detail
 
 
 def test_an_operator_posting_new_credentials_gets_403_and_nothing_changes(entries, operator_client):
@@ -366,9 +366,22 @@ def test_an_operator_posting_new_credentials_gets_403_and_nothing_changes(entrie
     assert response.status_code == 403
     after = Connection.objects.get(source=source)
     assert (after.host, after.username, after.secrets) == (before.host, before.username, {"password": STORED_PASSWORD})
+
+
+def test_a_staff_user_outside_the_operators_group_cannot_create_or_change_sources(entries, client, django_user_model):
+    source = sftp_source(entries)
+    client.force_login(django_user_model.objects.create_user("stan", password="pw", is_staff=True))
     for name in ("onboarding_orders", "onboarding_finalize", "source_settings"):
-        assert operator_client.post(reverse(f"sources:{name}", args=[source.pk]), {}).status_code == 403
-    assert operator_client.get(reverse("sources:source_new")).status_code == 403
+        assert client.post(reverse(f"sources:{name}", args=[source.pk]), {}).status_code == 403
+    assert client.get(reverse("sources:source_new")).status_code == 403
+
+
+def test_an_operator_creates_a_source_and_changes_its_settings_but_not_its_credentials(entries, operator_client):
+    assert operator_client.get(reverse("sources:source_new")).status_code == 200
+    source = sftp_source(entries)
+    page = operator_client.get(reverse("sources:source_detail", args=[source.pk])).content.decode()
+    assert "Save settings" in page and STORED_PASSWORD not in page
+    assert operator_client.get(reverse("sources:onboarding_connection", args=[source.pk])).status_code == 200
 
 
 def test_an_operator_may_run_test_connection(entries, operator_client, onboarding_sftp):

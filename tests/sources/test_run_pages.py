@@ -304,12 +304,14 @@ def test_sync_history_keeps_the_last_runs_per_source_oldest_first(runner, integr
 
 
 @pytest.mark.django_db
-def test_operator_group_views_everything_but_tokens_and_changes_only_orders_frs_and_runs():
+def test_operator_group_handles_the_daily_work_but_never_credentials_tokens_settings_or_deletes():
     call_command("ensure_operator_group", stdout=open("/dev/null", "w"))
     call_command("ensure_operator_group", stdout=open("/dev/null", "w"))  # idempotent
     codenames = set(Permission.objects.filter(group__name="Operators").values_list("codename", flat=True))
     assert {"view_connection", "view_integrationrun", "view_fulfillmentrequest", "view_globalsettings"} <= codenames
     assert {"change_fulfillmentrequest", "change_order", "change_integrationrun"} <= codenames
+    assert {"add_source", "change_source", "add_integration", "add_mappingtemplate"} <= codenames
+    assert {"change_inventoryvariant", "add_product", "add_exclusionrule"} <= codenames
     for model in ("connection", "apitoken", "globalsettings"):
         assert not {f"add_{model}", f"change_{model}", f"delete_{model}"} & codenames
     assert "view_apitoken" not in codenames and not any(c.startswith("delete_") for c in codenames)
