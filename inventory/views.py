@@ -28,7 +28,7 @@ from .selectors import VariantFilters, exclusion_rules, sku_usage, source_varian
 from .services.catalog import (
     exclusion_rule_add,
     exclusion_rule_remove,
-    products_create_from_variants,
+    products_create_now_or_later,
     variants_link_products,
 )
 from .services.source_removal import (
@@ -139,7 +139,12 @@ def _link(source_id: int, variant_ids: list[int] | None) -> str:
 
 
 def _create_products(source_id: int, variant_ids: list[int] | None) -> str:
-    result = products_create_from_variants(source_id=source_id, variant_ids=variant_ids)
+    result = products_create_now_or_later(source_id=source_id, variant_ids=variant_ids)
+    if result is None:
+        return (
+            "This source has too many unlinked variants to create their products while you wait: a background "
+            "task is creating and linking them now. Reload this list in a few minutes to see them linked."
+        )
     text = (
         f"Created {result.products} products with {result.product_variants} variants and linked "
         f"{result.linked_new} source variants to them; linked {result.linked_existing} to existing products."

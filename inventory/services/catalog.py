@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower, Trim
@@ -90,6 +91,22 @@ def products_create_from_variants(*, source_id: int, variant_ids: Iterable[int] 
             "Try again."
         ) from exc
     return ProductsCreated(linked_existing, products, product_variants, linked_new, skipped)
+
+
+def products_create_now_or_later(*, source_id: int, variant_ids: Iterable[int] | None = None) -> ProductsCreated | None:
+    """Create products as ``products_create_from_variants`` does, or queue that work when it is too big for a request.
+
+    A selection, or "all unlinked" of a source with at most ``FLXHUB_PRODUCTS_IN_REQUEST_LIMIT`` (default 5,000)
+    unlinked variants, runs now and returns the counts. More than that (a million-variant source takes minutes)
+    queues a Celery task after commit and returns None.
+    """
+    limit = getattr(settings, "FLXHUB_PRODUCTS_IN_REQUEST_LIMIT", 5000)
+    if variant_ids is not None or not _unlinked(source_id=_source(source_id).pk, variant_ids=None)[limit:].exists():
+        return products_create_from_variants(source_id=source_id, variant_ids=variant_ids)
+    from ..tasks import products_create_from_variants_task
+
+    transaction.on_commit(lambda: products_create_from_variants_task.delay(source_id))
+    return None
 
 
 def _create_and_link(variants: QuerySet[InventoryVariant]) -> tuple[int, int, int]:

@@ -9,8 +9,9 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.urls import reverse
 
-from inventory.models import ExclusionRule, InventoryVariant
+from inventory.models import ExclusionRule, InventoryVariant, Product
 from inventory.selectors import PAGE_SIZE
+from inventory.tasks import products_create_from_variants_task
 from sources.models import GlobalSettings, IntegrationRun, Source
 from tests.factories import IntegrationFactory, ProductVariantFactory, SourceFactory, VariantFactory
 
@@ -225,6 +226,24 @@ def test_create_products_from_all_unlinked_reports_what_it_did(admin_client, sou
         "Created 1 products with 1 variants and linked 1 source variants to them; linked 0 to existing products. "
         "Skipped 1 variants without a master SKU."
     ]
+
+
+def test_create_products_for_more_unlinked_variants_than_a_request_handles_runs_in_a_task(
+    admin_client, source, settings, django_capture_on_commit_callbacks
+):
+    settings.FLXHUB_PRODUCTS_IN_REQUEST_LIMIT = 2
+    for sku in ("1", "2", "3"):
+        VariantFactory(source=source, sku=sku)
+    url = reverse("inventory:products_create", args=[source.pk])
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = admin_client.post(url, {"scope": "all"}, follow=True)
+
+    assert "a background task is creating and linking them" in messages_of(response)[0]
+    assert len(queued) == 1 and not Product.objects.exists()
+    products_create_from_variants_task(source.pk)  # what the worker runs
+    assert Product.objects.count() == 3
+    assert not InventoryVariant.objects.filter(source=source, product_variant__isnull=True).exists()
 
 
 # Exclusion rules ----------------------------------------------------------------------------------------------------
