@@ -18,7 +18,7 @@ from array import array
 from itertools import chain
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from inventory.models import InventoryParent, InventoryVariant, ProductVariant
@@ -248,7 +248,6 @@ class _Stage:
                 progress(done, None)
             if exhausted:
                 break
-        self.cursor.execute("ANALYZE flx_stage")
 
     # -- merging (inside the caller's transaction) ------------------------------------------------
 
@@ -256,8 +255,13 @@ class _Stage:
         result, request = self.result, self.request
         lock_global_settings()
         self.existed = bool(self._count(f"SELECT EXISTS (SELECT 1 FROM {VARIANT} WHERE source_id = %(source)s)"))
+        if self.existed:
+            # Statistics for the joins with the source's variants; a first import only scans the stage.
+            self.cursor.execute("ANALYZE flx_stage")
         self._invalidate()
-        self._dedupe()
+        if self.existed or request.kind == "secondary":
+            self._dedupe()
+        # Else the unique (source, sku) index finds repeated SKUs while inserting (see _insert).
         active = self._count(f"SELECT count(*) FROM {VARIANT} WHERE source_id = %(source)s AND status = 'active'")
         exprs = _Expressions(self.targets, request.kind, self.exclusions)
         self.params.update(exprs.params)
@@ -453,21 +457,40 @@ class _Stage:
 
     def _insert(self, exprs: _Expressions) -> tuple[int, int]:
         """Insert the new variants the plan's SKU limit has room for; report the others. Return (created, over)."""
-        new_rows = f"""
+        missing = f"""
             FROM flx_stage s {exprs.parent_join}
             WHERE s.ok AND NOT EXISTS (SELECT 1 FROM {VARIANT} v WHERE v.source_id = %(source)s AND v.sku = s.sku)
         """
-        new_count = self._count(f"SELECT count(*) {new_rows}") if self.existed else self.staged_ok
+        if self.existed:
+            new_rows = missing
+            new_count = self._count(f"SELECT count(*) {new_rows}")
+        else:
+            new_rows = f"FROM flx_stage s {exprs.parent_join} WHERE s.ok"
+            new_count = self.staged_ok
         limit, room = sku_room()
         columns = ", ".join(exprs.insert)
         values = ", ".join(exprs.insert.values())
         order = f"ORDER BY s.row LIMIT {room}" if new_count > room else ""
-        self.cursor.execute(f"INSERT INTO {VARIANT} ({columns}) SELECT {values} {new_rows} {order}", self.params)
+        insert = f"INSERT INTO {VARIANT} ({columns}) SELECT {values} {new_rows} {order}"
+        if self.existed:
+            self.cursor.execute(insert, self.params)
+        else:
+            # A first import skips the search for repeated SKUs (a pass over the whole stage): the unique index
+            # refuses a repeated one, and only then are they reported and the insert run again without them.
+            try:
+                with transaction.atomic():
+                    self.cursor.execute(insert, self.params)
+            except IntegrityError:
+                self._dedupe()
+                new_count = self.staged_ok
+                order = f"ORDER BY s.row LIMIT {room}" if new_count > room else ""
+                insert = f"INSERT INTO {VARIANT} ({columns}) SELECT {values} {new_rows} {order}"
+                self.cursor.execute(insert, self.params)
         created = self.cursor.rowcount
         over = new_count - created
         if over > 0:
             self.cursor.execute(
-                f"SELECT s.row, s.sku {new_rows} ORDER BY s.row LIMIT {MAX_STORED_ROW_ERRORS}", self.params
+                f"SELECT s.row, s.sku {missing} ORDER BY s.row LIMIT {MAX_STORED_ROW_ERRORS}", self.params
             )
             message = f"not imported: the plan's SKU limit of {limit} variants is reached"
             for row, sku in self.cursor.fetchall():
