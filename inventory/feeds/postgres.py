@@ -79,6 +79,7 @@ MAX_MONEY = 10**10  # numeric(14, 4)
 MAX_MEASURE = 10**8  # numeric(12, 4)
 MAX_QUANTITY = 2**31 - 1
 ANALYZE_AFTER = 50_000  # rows written by one apply
+WORK_MEM = "256MB"  # server memory of this session while it applies a feed (a 1M-row hash table needs ~150 MB)
 DIFF_AT_MOST = 0.5  # above this share of changed rows, mapping everything is cheaper than diffing
 
 
@@ -87,6 +88,8 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
     exclusions, layout, salt = prepare(request, source)
     with connection.cursor() as cursor:
         stage = _Stage(cursor, request, source, result, exclusions)
+        # The diff and archive hash-join a million fingerprints; with the default 4 MB they spill to disk in batches.
+        cursor.execute(f"SET work_mem = '{WORK_MEM}'")
         try:
             changed = None
             if layout is not None and request.kind == "primary" and stage.has_fingerprints():
@@ -99,6 +102,7 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
                 stage.merge()
         finally:
             stage.drop()
+            cursor.execute("RESET work_mem")
         if result.counts["created"] + result.counts["archived"] + result.counts["updated"] >= ANALYZE_AFTER:
             # Fresh statistics let the next run's joins use the (source, sku) index instead of scanning.
             with connection.cursor() as cursor:
