@@ -95,6 +95,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'flxhub.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The API's hottest statement (the FR poll page) is prepared once per connection on PostgreSQL. Set
+# DB_PREPARE_HOT_QUERIES=false behind a transaction-pooling proxy without prepared-statement support
+# (PgBouncer before 1.21); Django itself never prepares.
+DB_PREPARE_HOT_QUERIES = env.bool("DB_PREPARE_HOT_QUERIES", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets the web, worker and beat processes read while one writes.

@@ -1,5 +1,7 @@
 """FR endpoints: poll (cursor), read, count, and the source's answers (acknowledge, cancel, fail, processed)."""
 
+from dataclasses import asdict
+
 from django.db import connection
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
@@ -12,7 +14,7 @@ from flxhub.api.schema import IDEMPOTENCY_KEY, error_responses
 from flxhub.api.views import ApiView
 
 from ..models import FulfillmentRequest
-from ..selectors.fr_api import fr_page_json
+from ..selectors.fr_api import FRPoll, fr_page_json
 from ..services.acks import AckLineRequest, CancelLineRequest, fr_acknowledge, fr_lines_cancel
 from ..services.fr_status import fr_transition
 from . import selectors
@@ -42,10 +44,9 @@ class FRFilters(serializers.Serializer):
     source = serializers.IntegerField(required=False, min_value=1, help_text="Account token: one source's FRs.")
     order = serializers.IntegerField(required=False, min_value=1, help_text="One order's FRs.")
 
-    def queryset(self, token):
+    def poll(self, token) -> FRPoll:
         data = self.validated_data
-        return selectors.fr_filter(
-            selectors.fr_scope(token),
+        return FRPoll(
             statuses=data.get("status"),
             shipping_statuses=data.get("shipping_status"),
             acknowledged=data.get("acknowledged"),
@@ -54,6 +55,9 @@ class FRFilters(serializers.Serializer):
             source_id=source_scope(token, data.get("source")),
             order_id=data.get("order"),
         )
+
+    def queryset(self, token):
+        return selectors.fr_filter(selectors.fr_scope(token), **asdict(self.poll(token)))
 
 
 class FRListQuery(FRFilters, ListQuery):
@@ -79,11 +83,12 @@ class FulfillmentRequestListView(ApiView):
     )
     def get(self, request):
         query = query_input(FRListQuery, request)
-        queryset, start, limit = query.queryset(request.auth), query.start(), query.limit_value()
-        if connection.vendor == "postgresql":
+        start, limit = query.start(), query.limit_value()
+        if connection.vendor == "postgresql" and request.auth.kind in SOURCE_SIDE:
             # The page's JSON comes from PostgreSQL as bytes, exactly what the serializer below would render.
-            return HttpResponse(fr_page_json(queryset, start=start, limit=limit), content_type="application/json")
-        page = keyset_page(selectors.fr_values(queryset), start=start, limit=limit)
+            body = fr_page_json(query.poll(request.auth), start=start, limit=limit)
+            return HttpResponse(body, content_type="application/json")
+        page = keyset_page(selectors.fr_values(query.queryset(request.auth)), start=start, limit=limit)
         return Response(page.envelope(selectors.fr_present_rows(page.rows)))
 
 

@@ -1,6 +1,7 @@
 """The FR page built as JSON by PostgreSQL is byte for byte the page the Python serializer path renders."""
 
 import json
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
 import pytest
@@ -9,15 +10,17 @@ from rest_framework.renderers import JSONRenderer
 from flxhub.api.pagination import cursor_decode, keyset_page
 from orders.api import selectors
 from orders.models import FRLine, FulfillmentRequest, Order
-from orders.selectors.fr_api import fr_page_json
+from orders.selectors.fr_api import FRPoll, fr_page_json
 
 pytestmark = pytest.mark.django_db
+Status = FulfillmentRequest.Status
 
 AWKWARD = 'Quote " back \\ newline \n tab \t bell \x07 del \x7f sep \u2028\u2029 é 日本 😀'
 
 
-def python_page(queryset, *, start, limit) -> bytes:
-    page = keyset_page(selectors.fr_values(queryset), start=start, limit=limit)
+def python_page(poll: FRPoll, *, start, limit) -> bytes:
+    poll = selectors.fr_filter(FulfillmentRequest.objects.all(), **asdict(poll))
+    page = keyset_page(selectors.fr_values(poll), start=start, limit=limit)
     return JSONRenderer().render(page.envelope(selectors.fr_present_rows(page.rows)))
 
 
@@ -33,12 +36,12 @@ def test_sql_page_is_the_python_page_byte_for_byte_on_every_page(sent_fr, source
     FRLine.objects.filter(fulfillment_request=first).update(cost=None, title=AWKWARD)
     FRLine.objects.filter(fulfillment_request=second).update(cost="1234567.5")
     Order.objects.filter(pk=first.order_id).update(ship_name='Zoë "Q" O\'Brien', ship_address2="")
-    queryset = FulfillmentRequest.objects.filter(source=source)
+    poll = FRPoll(source_id=source.pk)
 
     start, pages = None, []
     while True:
-        expected = python_page(queryset, start=start, limit=2)
-        assert fr_page_json(queryset, start=start, limit=2) == expected
+        expected = python_page(poll, start=start, limit=2)
+        assert fr_page_json(poll, start=start, limit=2) == expected
         page = json.loads(expected)
         pages.append([row["id"] for row in page["data"]])
         if not page["has_more"]:
@@ -47,11 +50,35 @@ def test_sql_page_is_the_python_page_byte_for_byte_on_every_page(sent_fr, source
     assert [len(ids) for ids in pages] == [2, 2, 1]
     # A poll after the last page is empty and keeps the cursor.
     start = cursor_decode(page["next_cursor"])
-    assert fr_page_json(queryset, start=start, limit=2) == python_page(queryset, start=start, limit=2)
-    assert json.loads(fr_page_json(queryset, start=start, limit=2))["data"] == []
+    assert fr_page_json(poll, start=start, limit=2) == python_page(poll, start=start, limit=2)
+    assert json.loads(fr_page_json(poll, start=start, limit=2))["data"] == []
 
 
 def test_sql_page_of_nothing_without_a_start_has_no_cursor(source):
-    queryset = FulfillmentRequest.objects.filter(source=source)
-    assert fr_page_json(queryset, start=None, limit=100) == b'{"data":[],"next_cursor":null,"has_more":false}'
-    assert fr_page_json(queryset, start=None, limit=100) == python_page(queryset, start=None, limit=100)
+    poll = FRPoll(source_id=source.pk)
+    assert fr_page_json(poll, start=None, limit=100) == b'{"data":[],"next_cursor":null,"has_more":false}'
+    assert fr_page_json(poll, start=None, limit=100) == python_page(poll, start=None, limit=100)
+
+
+@pytest.mark.parametrize(
+    "poll",
+    [
+        FRPoll(),
+        FRPoll(statuses=["processing", "acknowledged"]),
+        FRPoll(statuses=["processed"], acknowledged=False),
+        FRPoll(shipping_statuses=["awaiting_shipment"], acknowledged=True),
+        FRPoll(since_id=0, numbers=["nope"]),
+    ],
+    ids=["all", "statuses", "status+unacknowledged", "shipping+acknowledged", "since_id+numbers"],
+)
+def test_sql_page_selects_what_the_orm_filters_select(sent_fr, source, other_source, poll):
+    mine = [sent_fr(1), sent_fr(2, status=Status.PROCESSED), sent_fr(1, status=Status.ACKNOWLEDGED)]
+    FulfillmentRequest.objects.filter(pk=mine[1].pk).update(source=other_source)
+    if poll.numbers:
+        poll = replace(poll, numbers=[mine[2].number, "nope"], since_id=mine[0].pk)
+    found = []
+    for scoped in (poll, replace(poll, source_id=source.pk), replace(poll, order_id=mine[0].order_id)):
+        body = fr_page_json(scoped, start=None, limit=10)
+        assert body == python_page(scoped, start=None, limit=10)
+        found.append(len(json.loads(body)["data"]))
+    assert found[0] >= 1  # every case selects something when not cut to one source or order
