@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_s
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from flxhub.api.fields import CommaListField, ListQuery, query_input, source_scope
+from flxhub.api.fields import CommaListField, ListQuery, ReusedFields, query_input, source_scope
 from flxhub.api.pagination import keyset_page
 from flxhub.api.schema import IDEMPOTENCY_KEY, error_responses
 from flxhub.api.views import ApiView
@@ -25,7 +25,7 @@ SOURCE_SIDE = ("source", "account")
 TAG = ["Fulfillment requests"]
 
 
-class FRFilters(serializers.Serializer):
+class FRFilters(ReusedFields, serializers.Serializer):
     status = CommaListField(
         child=serializers.ChoiceField(choices=Status.values),
         required=False,
