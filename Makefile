@@ -19,6 +19,8 @@ run: install
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py migrate --noinput -v0
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py createcachetable
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py collectstatic --noinput -v0
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py directory_load
+	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py ensure_operator_group
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py load_demo
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py ensure_admin
 	env -u DATABASE_URL -u REDIS_URL $(PY) manage.py runall
