@@ -41,32 +41,38 @@ def default_limit_per_minute() -> int:
     return max(1, round(count * WINDOW_SECONDS / duration))
 
 
-def _redis_client(backend: RedisCache):
-    """The backend's Redis client, built once: Django builds a new one (~170 callbacks) for every command.
+# INCR, and give a new counter its lifetime: one command, atomic in Redis.
+_INCR_SCRIPT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
 
-    Django's RedisCache has no public pipeline; its client stores integers as plain Redis integers, so the
-    counters stay readable with ``cache.get``. The connection pool is the backend's own (fork-safe).
+
+def _incr_script(backend: RedisCache):
+    """The counting script on the backend's Redis client, both built once per process.
+
+    Django builds a new client (~170 response callbacks) for every command and has no scripting API; its
+    client stores integers as plain Redis integers, so the counters stay readable with ``cache.get``. The
+    connection pool is the backend's own (fork-safe). The script runs as EVALSHA (EVAL once if unknown).
     """
-    client = getattr(backend, "_flx_write_client", None)
-    if client is None:
-        client = backend._flx_write_client = backend._cache.get_client(write=True)
-    return client
+    script = getattr(backend, "_flx_incr_script", None)
+    if script is None:
+        client = backend._cache.get_client(write=True)
+        script = backend._flx_incr_script = client.register_script(_INCR_SCRIPT)
+    return script
 
 
 def counter_incr(*, key: str, timeout: int) -> int:
     """Add one to the counter ``key`` (created to live ``timeout`` seconds) and return its new value.
 
-    On Redis that is one round trip (INCR and EXPIRE NX in a MULTI); Django's ``add`` + ``incr`` would take
-    three (SET NX, EXISTS, INCR). Other caches (the embedded mode's database cache) go through Django's API.
+    On Redis that is one command (a script doing INCR, then EXPIRE for a new key); Django's ``add`` +
+    ``incr`` would take three round trips (SET NX, EXISTS, INCR). Other caches (the embedded mode's
+    database cache) go through Django's API.
     """
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        full_key = backend.make_and_validate_key(key)
-        pipeline = _redis_client(backend).pipeline(transaction=True)
-        pipeline.incr(full_key)
-        pipeline.expire(full_key, timeout, nx=True)
-        count, _ = pipeline.execute()
-        return count
+        return _incr_script(backend)(keys=[backend.make_and_validate_key(key)], args=[timeout])
     cache.add(key, 0, timeout=timeout)
     try:
         return cache.incr(key)
