@@ -114,8 +114,10 @@ class CsvRows:
         """Yield (row, record) for each data row, row numbered from 1 as the reader numbers it."""
         row = 0
         is_blank = self.is_blank
+        # Only a record starting with a delimiter, a quote or a line end can be blank: one byte test for the rest.
+        maybe_blank = frozenset(self.layout.delimiter + self.layout.quote + b"\r\n")
         for record in self._records:
-            if is_blank(record):
+            if record[0] in maybe_blank and is_blank(record):
                 continue
             row += 1
             yield row, record
@@ -123,9 +125,9 @@ class CsvRows:
 
 def fingerprints(rows: Iterable[tuple[int, bytes]], salt: bytes) -> Iterator[tuple[int, bytes, str]]:
     """Yield (row, record, fingerprint) for raw rows."""
-    base = hashlib.md5(salt, usedforsecurity=False)
+    copy = hashlib.md5(salt, usedforsecurity=False).copy
     for row, record in rows:
-        digest = base.copy()
+        digest = copy()
         digest.update(record.rstrip(b"\r\n"))
         yield row, record, digest.hexdigest()
 
