@@ -16,3 +16,11 @@ def order_generate_on_import_task(order_id: int) -> None:
     from .services.routing import order_generate_frs_on_import
 
     order_generate_frs_on_import(order_id=order_id)
+
+
+@shared_task(name="orders.idempotency_keys_purge", ignore_result=True)
+def idempotency_keys_purge_task() -> int:
+    """Daily, from the PeriodicTask that orders migration 0005 creates: drop Idempotency-Keys older than 24 h."""
+    from flxhub.api.idempotency import idempotency_keys_purge
+
+    return idempotency_keys_purge()
