@@ -119,7 +119,7 @@ class _Stage:
         self.staged_ok = 0
         self.existed = False
         self.params: dict[str, Any] = {"source": source.pk, "prefix": source.sku_prefix, "now": timezone.now()}
-        self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines")
+        self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines, flx_gone")
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -148,33 +148,44 @@ class _Stage:
         file.seek(start)
         self.lines = True
         cursor.execute("ANALYZE flx_lines")
-        # Changed: no variant carries the fingerprint, or the same raw row appears twice (a duplicate SKU).
+        # One hash full join of the lines with the source's variants gives both sides: the lines no variant
+        # carries (changed) and the variants no line carries (flx_gone: the only ones the archive must look at).
         # Hash joins only: stale statistics must not turn this into a nested loop over a million rows.
         cursor.execute("SET enable_nestloop = off")
         cursor.execute(
             f"""
+            CREATE TEMP TABLE flx_unmatched AS
+            SELECT l.row, v.id FROM flx_lines l
+            FULL JOIN (SELECT id, content_hash FROM {VARIANT} WHERE source_id = %(source)s) v
+                ON v.content_hash = l.hash
+            WHERE l.row IS NULL OR v.id IS NULL
+            """,
+            self.params,
+        )
+        cursor.execute("CREATE TEMP TABLE flx_gone AS SELECT id FROM flx_unmatched WHERE row IS NULL")
+        # Changed: no variant carries the fingerprint, or the same raw row appears twice (a duplicate SKU).
+        cursor.execute(
+            """
             CREATE TEMP TABLE flx_changed AS
-            SELECT l.row FROM flx_lines l
-            WHERE NOT EXISTS (SELECT 1 FROM {VARIANT} v WHERE v.source_id = %(source)s AND v.content_hash = l.hash)
+            SELECT row FROM flx_unmatched WHERE row IS NOT NULL
             UNION
             SELECT l.row FROM flx_lines l JOIN (
                 SELECT hash FROM flx_lines GROUP BY hash HAVING count(*) > 1
             ) twice ON twice.hash = l.hash
-            """,
-            self.params,
+            """
         )
         changed_count = cursor.rowcount
         cursor.execute("RESET enable_nestloop")
         try:
             if changed_count > total * DIFF_AT_MOST:
                 self.result.log.append(f"{changed_count} of {total} rows changed; mapping every row.")
-                cursor.execute("DROP TABLE flx_lines")
+                cursor.execute("DROP TABLE flx_lines, flx_gone")
                 self.lines = False
                 return None
             cursor.execute("SELECT row FROM flx_changed ORDER BY row")
             changed = array("q", (row for (row,) in cursor.fetchall()))
         finally:
-            cursor.execute("DROP TABLE flx_changed")
+            cursor.execute("DROP TABLE flx_changed, flx_unmatched")
         self.unchanged_lines = total - len(changed)
         self.result.log.append(f"{total} rows: {len(changed)} changed since the last apply, mapping only those.")
         return changed
@@ -468,6 +479,8 @@ class _Stage:
         if self.existed:
             new_rows = missing
             new_count = self._count(f"SELECT count(*) {new_rows}")
+            if not new_count:
+                return 0, 0  # nothing to insert: no need to count every source's variants for the SKU limit
         else:
             new_rows = f"FROM flx_stage s {exprs.parent_join} WHERE s.ok"
             new_count = self.staged_ok
@@ -509,14 +522,18 @@ class _Stage:
         """Archive the variants missing from the feed; return (archived, of which were active)."""
         present = "NOT EXISTS (SELECT 1 FROM flx_stage s WHERE s.sku = v.sku)"
         if self.lines:
-            present += " AND NOT EXISTS (SELECT 1 FROM flx_lines l WHERE l.hash = v.content_hash)"
-        # Stale statistics can make the planner probe the unindexed stage once per variant (hours on 1M rows);
-        # a hash anti-join is right at every size here.
-        self.cursor.execute("SET LOCAL enable_nestloop = off")
+            # The diff already found the variants no line of this feed carries: look only at those.
+            variants = f"flx_gone g JOIN {VARIANT} v ON v.id = g.id"
+            self.cursor.execute("ANALYZE flx_gone")
+        else:
+            variants = f"{VARIANT} v"
+            # Stale statistics can make the planner probe the unindexed stage once per variant (hours on 1M
+            # rows); a hash anti-join is right at every size here.
+            self.cursor.execute("SET LOCAL enable_nestloop = off")
         self.cursor.execute(
             f"""
             WITH gone AS (
-                SELECT v.id, v.status FROM {VARIANT} v
+                SELECT v.id, v.status FROM {variants}
                 WHERE v.source_id = %(source)s AND (v.status <> 'archived' OR v.quantity <> 0) AND {present}
             ), archived AS (
                 UPDATE {VARIANT} v SET status = 'archived', quantity = 0, content_hash = '', updated_at = %(now)s,
@@ -565,7 +582,7 @@ class _Stage:
         )
 
     def drop(self) -> None:
-        self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines")
+        self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines, flx_gone")
 
 
 def _parent_values(data: dict[str, Any]) -> bool:

@@ -93,6 +93,24 @@ def test_variants_missing_from_a_full_feed_are_archived_with_quantity_zero(apply
     assert variants(source)["A-4"].status == "discontinued"
 
 
+def test_a_resent_feed_with_a_changed_row_and_a_missing_one_archives_only_the_missing_one(apply_feed):
+    source = SourceFactory()
+    apply_feed(source, csv_feed(ROWS))
+    rows = [("A-1", "Alpha", "012345678905", "11", 5, "active"), *ROWS[1:3]]
+    result = apply_feed(source, csv_feed(rows))
+    assert (result.counts["updated"], result.counts["unchanged"], result.counts["archived"]) == (1, 2, 1)
+    stored = variants(source)
+    assert {sku: v.status for sku, v in stored.items()} == {
+        "A-1": "active",
+        "A-2": "active",
+        "A-3": "active",
+        "A-4": "archived",
+    }
+    assert stored["A-1"].cost == money("11") and stored["A-4"].quantity == 0
+    again = apply_feed(source, csv_feed(rows))
+    assert (again.counts["updated"], again.counts["unchanged"], again.counts["archived"]) == (0, 3, 0)
+
+
 def test_a_sku_repeated_in_one_feed_is_reported_and_its_first_row_applies(apply_feed):
     source = SourceFactory()
     rows = [*ROWS, ("A-2", "Beta again", "", "4", 1, "active")]
