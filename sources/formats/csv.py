@@ -239,7 +239,8 @@ def _checked_lines(text: IO[str], encoding: str) -> Iterator[str]:
     """Yield the lines of ``text``; raise FormatError at the first line holding undecodable bytes."""
     search = _UNDECODED.search
     for number, line in enumerate(text, start=1):
-        if search(line):
+        # An undecodable byte is a non-ASCII surrogate: ASCII lines (most of a feed) skip the regex.
+        if not line.isascii() and search(line):
             byte = ord(search(line).group()) - 0xDC00
             raise _decode_error(f"{byte:02x}", encoding, number)
         yield line
