@@ -96,7 +96,7 @@ def trim(elements: Elements) -> Elements:
     return elements[:end]
 
 
-@dataclass
+@dataclass(slots=True)
 class Reference:
     """A REF or N9: a qualifier, its value and an optional description (REF03 / N903)."""
 
@@ -112,7 +112,7 @@ class Reference:
         return trim([tag, self.qualifier, self.value, self.description])
 
 
-@dataclass
+@dataclass(slots=True)
 class DateTime:
     """A DTM: qualifier (002 requested, 011 shipped, 097 created, …), date CCYYMMDD, optional time and zone."""
 

@@ -25,7 +25,7 @@ from .common import (
 ON_HAND = ("33", "17")  # quantity available for sale, then quantity on hand
 
 
-@dataclass
+@dataclass(slots=True)
 class Quantity:
     """A QTY: qualifier (33 available, 17 on hand, 63 on order, …), amount and unit (QTY03 or a following UIT)."""
 
@@ -34,7 +34,7 @@ class Quantity:
     unit: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class Price:
     """A CTP: class of trade, price qualifier (CON cost, MSR suggested retail, ACT, …) and unit price."""
 
@@ -43,7 +43,7 @@ class Price:
     class_of_trade: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class WarehouseQuantity:
     """An SCH line of the stock breakdown: quantity at one warehouse (SCH04 name, SCH03 entity code)."""
 
@@ -55,7 +55,7 @@ class WarehouseQuantity:
     date: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class InventoryItem:
     """One LIN loop: identifiers by qualifier (UP, VN, VP, BP, SK, EN, …), quantities, prices, warehouses."""
 
