@@ -1,5 +1,6 @@
 """The base of every API view: token auth, rate limit before the kind check, rate headers, Idempotency-Key on POST."""
 
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from . import schema  # noqa: F401  (registers the token security scheme with drf-spectacular)
@@ -12,6 +13,22 @@ class ApiView(APIView):
 
     allowed_token_kinds: tuple[str, ...] | dict[str, tuple[str, ...]] = ()
     permission_classes = [HasTokenKind]
+
+    def perform_content_negotiation(self, request, force=False):
+        """JSON is the only renderer: a client that accepts anything or JSON gets it without parsing Accept.
+
+        Anything else (another media type, ``?format=``) goes through DRF's negotiation, which answers 406.
+        """
+        renderers = self.get_renderers()
+        accept = request.META.get("HTTP_ACCEPT", "*/*")
+        if (
+            len(renderers) == 1
+            and accept in ("*/*", renderers[0].media_type)
+            and not self.format_kwarg
+            and api_settings.URL_FORMAT_OVERRIDE not in request.query_params
+        ):
+            return renderers[0], renderers[0].media_type
+        return super().perform_content_negotiation(request, force)
 
     def initial(self, request, *args, **kwargs):
         self.format_kwarg = self.get_format_suffix(**kwargs)

@@ -84,8 +84,9 @@ class FulfillmentRequestListView(ApiView):
     def get(self, request):
         query = query_input(FRListQuery, request)
         start, limit = query.start(), query.limit_value()
-        if connection.vendor == "postgresql" and request.auth.kind in SOURCE_SIDE:
-            # The page's JSON comes from PostgreSQL as bytes, exactly what the serializer below would render.
+        if connection.vendor == "postgresql" and request.accepted_media_type == "application/json":
+            # The page's JSON comes from PostgreSQL as bytes, exactly what the serializer below would render
+            # (which still serves SQLite, and a client asking for indented JSON).
             body = fr_page_json(query.poll(request.auth), start=start, limit=limit)
             return HttpResponse(body, content_type="application/json")
         page = keyset_page(selectors.fr_values(query.queryset(request.auth)), start=start, limit=limit)

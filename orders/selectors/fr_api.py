@@ -215,5 +215,7 @@ def fr_page_json(poll: FRPoll, *, start: Position | None, limit: int) -> bytes:
             "}",
         ]
     )
-    # DRF's renderer escapes the two line separators JavaScript strings cannot hold; so does this page.
-    return body.encode().replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+    if "\u2028" in body or "\u2029" in body:  # free on an ASCII or Latin-1 page
+        # DRF's renderer escapes the two line separators JavaScript strings cannot hold; so does this page.
+        body = body.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return body.encode()

@@ -82,3 +82,17 @@ def test_sql_page_selects_what_the_orm_filters_select(sent_fr, source, other_sou
         assert body == python_page(scoped, start=None, limit=10)
         found.append(len(json.loads(body)["data"]))
     assert found[0] >= 1  # every case selects something when not cut to one source or order
+
+
+def test_the_endpoint_negotiates_as_before(api, tokens, sent_fr):
+    fr = sent_fr()
+    client = api(tokens.source)
+    plain = client.get("/api/v1/fulfillment-requests", HTTP_ACCEPT="application/json")
+    assert plain.status_code == 200 and plain["Content-Type"] == "application/json"
+    assert client.get("/api/v1/fulfillment-requests").content == plain.content  # no Accept: */*
+    indented = client.get("/api/v1/fulfillment-requests", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 200 and b'\n  "data"' in indented.content
+    assert json.loads(indented.content) == json.loads(plain.content)
+    assert [row["id"] for row in json.loads(plain.content)["data"]] == [fr.pk]
+    assert client.get("/api/v1/fulfillment-requests", HTTP_ACCEPT="text/html").status_code == 406
+    assert client.get("/api/v1/fulfillment-requests?format=xml").status_code == 404
