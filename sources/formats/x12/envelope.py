@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import Issue, Location, Severity, severity_for
-from .tokenizer import Delimiters, Segment
+from .tokenizer import Delimiters, RawInterchange, Segment, SegmentChecks
 
 if TYPE_CHECKING:
     from .documents import Document
@@ -18,27 +20,67 @@ FUNCTIONAL_ID = {
 }  # fmt: skip
 
 RawReport = tuple[str, str, int | None, int | None]
+ENVELOPE_TAGS = frozenset({"GS", "ST", "SE", "GE", "IEA"})
 
 
 @dataclass
 class Transaction:
-    """One ST…SE transaction set; ``segments`` runs from ST to SE inclusive (SE absent when missing)."""
+    """One ST…SE transaction set; ``segments`` runs from ST to SE inclusive (SE absent when missing).
+
+    The segments are kept as text (``pieces``, ST at ``first_position`` in the interchange) and split into
+    elements when walked, so a large transaction holds one string per segment rather than a list of elements.
+    """
 
     set_id: str
     control_number: str
-    segments: list[Segment]
+    pieces: list[str] = field(repr=False)
+    element: str
+    first_position: int
     interchange_index: int
     group_index: int
     index: int
     issues: list[Issue] = field(default_factory=list)
     strict: bool = False
+    checks: SegmentChecks = field(default_factory=SegmentChecks, repr=False, compare=False)
     _document: Any = field(default=None, repr=False, compare=False)
+    _parsed: bool = field(default=False, repr=False, compare=False)
+
+    @property
+    def segments(self) -> list[Segment]:
+        """The segments from ST to SE, split into elements (a new list on each call)."""
+        element = self.element
+        return [
+            Segment(piece.split(element), position) for position, piece in enumerate(self.pieces, self.first_position)
+        ]
 
     @property
     def body(self) -> list[Segment]:
         """The segments between ST and SE."""
-        end = -1 if self.segments[-1].tag == "SE" else len(self.segments)
-        return self.segments[1:end]
+        segments = self.segments
+        end = -1 if segments[-1].tag == "SE" else len(segments)
+        return segments[1:end]
+
+    def checked_body(self) -> Iterator[Segment]:
+        """Yield the segments between ST and SE, recording on the way what the segment checks find in any
+        segment of the transaction (ST and SE included)."""
+        element, checks, pieces = self.element, self.checks, self.pieces
+        last = len(pieces) - 1
+        has_se = pieces[last].partition(element)[0] == "SE"
+        for index, piece in enumerate(pieces):
+            elements = piece.split(element)
+            position = self.first_position + index
+            if checks.suspect(elements):
+                for code, message, at in checks.findings(elements):
+                    self.add_issue(code, message, position, elements[0], at)
+            if index and not (has_se and index == last):
+                yield Segment(elements, position)
+
+    def add_issue(self, code: str, message: str, position: int | None, segment_id: str, element: int | None) -> None:
+        """Record an issue at interchange ``position`` (None: the transaction as a whole)."""
+        relative = None if position is None else position - self.first_position + 1
+        self.issues.append(
+            Issue(code, message, self.location(relative, element, segment_id), severity_for(code, strict=self.strict))
+        )
 
     def location(self, segment: int | None = None, element: int | None = None, segment_id: str = "") -> Location:
         return Location(self.interchange_index, self.group_index, self.index, segment, element, segment_id)
@@ -46,10 +88,11 @@ class Transaction:
     @property
     def document(self) -> Document | None:
         """The typed document (846, 850, 855, 856, 810, 997), parsed on first use; None for other sets."""
-        if self._document is None:
+        if not self._parsed:
             from .documents import parse_document
 
             self._document = parse_document(self)
+            self._parsed = True
         return self._document
 
     @property
@@ -109,13 +152,17 @@ class Interchange:
 
 
 class _Builder:
-    """Walk one interchange's segments, opening and closing groups and transactions as the envelope says."""
+    """Walk one interchange's segments, opening and closing groups and transactions as the envelope says.
 
-    def __init__(self, index: int, delimiters: Delimiters, segments: list[Segment], *, strict: bool):
-        isa = segments[0].elements
+    Only the envelope segments (GS, ST, SE, GE, IEA) are visited one by one; the runs of segments between them
+    are taken as a whole, so a transaction of a million segments costs one slice.
+    """
+
+    def __init__(self, index: int, raw: RawInterchange, *, strict: bool):
+        isa = raw.isa
         self.strict = strict
         self.interchange = Interchange(
-            delimiters=delimiters,
+            delimiters=raw.delimiters,
             sender_qualifier=isa[5],
             sender_id=isa[6].rstrip(),
             receiver_qualifier=isa[7],
@@ -128,54 +175,100 @@ class _Builder:
             index=index,
             isa=isa,
         )
-        self.segments = segments
+        self.pieces, self.tags, self.checks = raw.pieces, raw.tags, raw.checks
+        self.element = raw.delimiters.element
         self.group: FunctionalGroup | None = None
         self.transaction: Transaction | None = None
-        self.owner: dict[int, Transaction | FunctionalGroup] = {}
+        self.start = 0  # index in ``pieces`` of the open transaction's ST
+        self.spans: list[tuple[int, Transaction]] = []  # (first position, transaction), in order
+        self.group_at: dict[int, FunctionalGroup] = {}  # position of each GS
         self.closed = False
+
+    def segment(self, index: int) -> Segment:
+        """The segment at ``pieces[index]`` (position ``index + 2``), split into elements."""
+        return Segment(self.pieces[index].split(self.element), index + 2)
 
     def issue(self, code: str, message: str, segment: Segment | None, element: int | None = None) -> None:
         """Record an issue on the innermost open envelope at ``segment``."""
         owner: Transaction | FunctionalGroup | Interchange = self.transaction or self.group or self.interchange
-        self._attach(owner, code, message, segment, element)
+        position, tag = (None, "") if segment is None else (segment.position, segment.tag)
+        self._attach(owner, code, message, position, tag, element)
 
-    def _attach(self, owner: Any, code: str, message: str, segment: Segment | None, element: int | None) -> None:
-        interchange = self.interchange.index
-        tag = segment.tag if segment is not None else ""
+    def _attach(self, owner: Any, code: str, message: str, position: int | None, tag: str, element: int | None) -> None:
         if isinstance(owner, Transaction):
-            relative = None if segment is None else segment.position - owner.segments[0].position + 1
-            location = owner.location(relative, element, tag)
-        elif isinstance(owner, FunctionalGroup):
-            location = Location(interchange, owner.index, None, segment and segment.position, element, tag)
-        else:
-            location = Location(interchange, None, None, segment and segment.position, element, tag)
+            owner.add_issue(code, message, position, tag, element)
+            return
+        interchange = self.interchange.index
+        group = owner.index if isinstance(owner, FunctionalGroup) else None
+        location = Location(interchange, group, None, position, element, tag)
         owner.issues.append(Issue(code, message, location, severity_for(code, strict=self.strict)))
 
     def build(self, raw_reports: list[RawReport]) -> Interchange:
         handlers = {"GS": self._on_GS, "ST": self._on_ST, "SE": self._on_SE, "GE": self._on_GE, "IEA": self._on_IEA}
-        for segment in self.segments[1:]:
-            handler = handlers.get(segment.elements[0])
-            if handler is None and self.transaction is not None and not self.closed:
-                self.transaction.segments.append(segment)
-            elif self.closed:
-                self.issue("segment_after_iea", f"{segment.tag} after IEA", segment)
-            elif handler is not None:
-                handler(segment)
-            else:
-                self.issue("segment_outside_transaction", f"{segment.tag} outside any transaction", segment)
+        tags = self.tags
+        marks = [index for index, tag in enumerate(tags) if tag in ENVELOPE_TAGS]
+        previous = -1
+        for index in [*marks, len(tags)]:
+            if index > previous + 1:
+                self._between(previous + 1, index)
+            if index < len(tags):
+                if self.closed:
+                    self.issue("segment_after_iea", f"{tags[index]} after IEA", self.segment(index))
+                else:
+                    handlers[tags[index]](self.segment(index))
+            previous = index
         if not self.closed:
             self._close_group(None)
             self.issue("interchange_unterminated", "IEA is missing: the interchange is truncated", None)
         self._attach_raw_reports(raw_reports)
+        self._check_loose_segments()
         return self.interchange
+
+    def _between(self, start: int, end: int) -> None:
+        """Take the segments ``pieces[start:end]``, none of them an envelope segment."""
+        if self.transaction is not None and not self.closed:
+            return  # they belong to the open transaction, which ends where it is closed
+        for index in range(start, end):
+            if self.closed:
+                self.issue("segment_after_iea", f"{self.tags[index]} after IEA", self.segment(index))
+            else:
+                self.issue(
+                    "segment_outside_transaction", f"{self.tags[index]} outside any transaction", self.segment(index)
+                )
+
+    def _owner(self, position: int | None) -> Transaction | FunctionalGroup | Interchange:
+        """The transaction or group that holds the segment at ``position``, else the interchange."""
+        if position is None:
+            return self.interchange
+        found = bisect_right(self.spans, position, key=lambda span: span[0]) - 1
+        if found >= 0:
+            first, transaction = self.spans[found]
+            if position < first + len(transaction.pieces):
+                return transaction
+        return self.group_at.get(position) or self.interchange
 
     def _attach_raw_reports(self, raw_reports: list[RawReport]) -> None:
         """Give each tokenizer report to the transaction or group that holds its segment position."""
+        count = len(self.pieces) + 1
         for code, message, position, element in raw_reports:
-            owner = self.owner.get(position) if position is not None else None
-            # Positions are consecutive from the ISA's 1, so a position is an index into the segment list.
-            segment = self.segments[position - 1] if position and position <= len(self.segments) else None
-            self._attach(owner or self.interchange, code, message, segment, element)
+            # Positions are consecutive from the ISA's 1, so a position is an index into the segments.
+            known = bool(position) and position <= count
+            tag = ("ISA" if position == 1 else self.tags[position - 2]) if known else ""
+            self._attach(self._owner(position), code, message, position if known else None, tag, element)
+
+    def _check_loose_segments(self) -> None:
+        """Run the segment checks on the segments outside transactions (those inside are checked when read)."""
+        checks, element = self.checks, self.element
+        covered = [(first - 2, first - 2 + len(transaction.pieces)) for first, transaction in self.spans]
+        start = 0
+        for end, next_start in [*covered, (len(self.pieces), len(self.pieces))]:
+            for index in range(start, end):
+                elements = self.pieces[index].split(element)
+                if checks.suspect(elements):
+                    position = index + 2
+                    for code, message, at in checks.findings(elements):
+                        self._attach(self._owner(position), code, message, position, elements[0], at)
+            start = next_start
 
     def _on_GS(self, segment: Segment) -> None:
         if self.group is not None:
@@ -194,7 +287,7 @@ class _Builder:
             index=len(self.interchange.groups),
         )
         self.interchange.groups.append(self.group)
-        self.owner[segment.position] = self.group
+        self.group_at[segment.position] = self.group
         if any(group.control_number == get(6) for group in self.interchange.groups[:-1]):
             self.issue("group_control_duplicate", f"GS06 {get(6)!r} repeats in this interchange", segment, 6)
         # GS08 "004010…" goes with ISA12 "00401"/"00400": compare the release family, not the exact edition.
@@ -211,14 +304,18 @@ class _Builder:
             self._on_GS(Segment(["GS"], segment.position))
         group = self.group
         assert group is not None
+        self.start = segment.position - 2
         self.transaction = Transaction(
             set_id=segment.get(1),
             control_number=segment.get(2),
-            segments=[segment],
+            pieces=[],
+            element=self.element,
+            first_position=segment.position,
             interchange_index=self.interchange.index,
             group_index=group.index,
             index=len(group.transactions),
             strict=self.strict,
+            checks=self.checks,
         )
         if any(t.control_number == segment.get(2) for t in group.transactions):
             self.issue("transaction_control_duplicate", f"ST02 {segment.get(2)!r} repeats in this group", segment, 2)
@@ -232,15 +329,21 @@ class _Builder:
             )
         group.transactions.append(self.transaction)
 
-    def _on_SE(self, segment: Segment) -> None:
+    def _end_transaction(self, end: int) -> Transaction:
+        """Give the open transaction its segments, ``pieces[start:end]``, and remember where it lies."""
         transaction = self.transaction
-        if transaction is None:
+        assert transaction is not None
+        transaction.pieces = self.pieces[self.start : end]
+        self.spans.append((transaction.first_position, transaction))
+        return transaction
+
+    def _on_SE(self, segment: Segment) -> None:
+        if self.transaction is None:
             self.issue("segment_outside_transaction", "SE without ST", segment)
             return
-        transaction.segments.append(segment)
-        self.owner.update((s.position, transaction) for s in transaction.segments)
+        transaction = self._end_transaction(segment.position - 1)
         count, control = segment.get(1), segment.get(2)
-        actual = len(transaction.segments)
+        actual = len(transaction.pieces)
         if not count.isdigit() or int(count) != actual:
             self.issue("se_count_mismatch", f"SE01 says {count!r} segments, the transaction has {actual}", segment, 1)
         if control != transaction.control_number:
@@ -286,13 +389,11 @@ class _Builder:
         self.closed = True
 
     def _close_transaction(self, at: Segment | None) -> None:
-        transaction = self.transaction
-        assert transaction is not None
-        self.owner.update((s.position, transaction) for s in transaction.segments)
+        transaction = self._end_transaction(len(self.pieces) if at is None else at.position - 2)
         self.issue(
             "transaction_unterminated",
             f"SE is missing for ST {transaction.control_number!r}" + (f" before {at.tag}" if at else ""),
-            transaction.segments[-1],
+            self.segment(transaction.first_position - 2 + len(transaction.pieces) - 1),
         )
         self.transaction = None
 
@@ -308,8 +409,6 @@ class _Builder:
             self.group = None
 
 
-def build_interchange(
-    index: int, delimiters: Delimiters, segments: list[Segment], raw_reports: list[RawReport], *, strict: bool
-) -> Interchange:
-    """Group ``segments`` (ISA first) into an interchange, checking counts and control numbers as it goes."""
-    return _Builder(index, delimiters, segments, strict=strict).build(raw_reports)
+def build_interchange(index: int, raw: RawInterchange, raw_reports: list[RawReport], *, strict: bool) -> Interchange:
+    """Group the segments of ``raw`` into an interchange, checking counts and control numbers as it goes."""
+    return _Builder(index, raw, strict=strict).build(raw_reports)

@@ -78,9 +78,9 @@ def read(data: bytes, *, strict: bool = False) -> ReadResult:
     with collector_paused():
         for raw in split_interchanges(text, report_for):
             index = len(interchanges)
-            interchanges.append(
-                build_interchange(index, raw.delimiters, raw.segments, reports.pop(index, []), strict=strict)
-            )
+            interchanges.append(build_interchange(index, raw, reports.pop(index, []), strict=strict))
+            del raw
+        del text  # the segments hold what is needed; the decoded copy of the file can go before documents are read
         # Typed documents are read now, so every issue is known when ``read`` returns.
         for interchange in interchanges:
             for transaction in interchange.transactions:

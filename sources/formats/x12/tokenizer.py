@@ -77,10 +77,44 @@ class Segment:
 
 @dataclass
 class RawInterchange:
-    """The segments of one ISA…IEA span as cut from the text, ISA included."""
+    """One ISA…IEA span as cut from the text: the ISA's elements and the text of each segment after it.
+
+    ``pieces[i]`` is the segment at position ``i + 2`` (ISA is 1), still joined by the element separator, and
+    ``tags[i]`` its segment ID; splitting into elements waits until a reader walks the segments.
+    """
 
     delimiters: Delimiters
-    segments: list[Segment]
+    isa: list[str]
+    pieces: list[str]
+    tags: list[str]
+    checks: SegmentChecks
+
+
+@dataclass(frozen=True)
+class SegmentChecks:
+    """What marks a segment of one interchange for a closer look: an invalid ID, more elements than its
+    definition allows, or (when a known tag is glued to a value somewhere in the interchange) anything."""
+
+    invalid: frozenset[str] = frozenset()
+    glued: bool = False
+
+    def suspect(self, elements: list[str]) -> bool:
+        """Cheap test of the split segment ``elements``: True when ``findings`` may have something to say."""
+        tag = elements[0]
+        return self.glued or len(elements) > ROW_LIMITS.get(tag, UNLIMITED) or tag in self.invalid
+
+    def findings(self, elements: list[str]) -> list[tuple[str, str, int]]:
+        """Return (code, message, element) for what is wrong with this segment: nothing, or one finding."""
+        tag = elements[0]
+        if tag in self.invalid:
+            return [("segment_id_invalid", f"segment ID {tag[:20]!r} is not 2–3 capital letters/digits", 0)]
+        suspect = suspect_run_together(elements)
+        return [("segment_run_together", suspect[1], suspect[0])] if suspect else []
+
+
+# A segment split into more parts than this (tag included) has more elements than its definition allows.
+UNLIMITED = 10**9
+ROW_LIMITS = {tag: limit + 1 for tag, limit in MAX_ELEMENTS.items()}
 
 
 def decode(data: bytes, report: Report) -> str:
@@ -119,9 +153,12 @@ def split_interchanges(text: str, report_for: Callable[[int], Report]) -> Iterat
             index += 1
             continue
         body_end, next_start = _interchange_end(text, body_start, delimiters)
-        segments = [Segment(isa, 1)]
-        segments.extend(cut_segments(text[body_start:body_end], delimiters, report, first_position=2))
-        yield RawInterchange(delimiters, segments)
+        body = text[body_start:body_end]
+        pieces = cut_pieces(body, delimiters, report, first_position=2)
+        element = delimiters.element
+        tags = [piece.partition(element)[0] for piece in pieces]
+        yield RawInterchange(delimiters, isa, pieces, tags, segment_checks(tags, body, element))
+        del body
         index += 1
         start = _skip_between(text, next_start)
 
@@ -172,8 +209,8 @@ def read_isa(text: str, start: int, report: Report) -> tuple[Delimiters, list[st
     return delimiters, isa, next_start
 
 
-def cut_segments(body: str, delimiters: Delimiters, report: Report, first_position: int = 1) -> list[Segment]:
-    """Cut ``body`` into segments, ignoring whitespace between segments but keeping it inside values.
+def cut_pieces(body: str, delimiters: Delimiters, report: Report, first_position: int = 1) -> list[str]:
+    """Cut ``body`` into the text of each segment, ignoring whitespace between segments but keeping it inside values.
 
     When lines end segments, ``delimiters.suffix`` holds the padding the ISA line carried before its line break
     (one file ends every line with a space); that padding is dropped from each line. The work is done in
@@ -190,38 +227,27 @@ def cut_segments(body: str, delimiters: Delimiters, report: Report, first_positi
         pieces = [piece[: -len(pad)] if piece.endswith(pad) else piece for piece in pieces]
     pieces = [piece for piece in pieces if piece]
     if terminator == LINE_BREAK or not any("\n" in piece or "\r" in piece for piece in pieces):
-        rows = [piece.split(element) for piece in pieces]
-    else:
-        rows = []
-        for piece in pieces:
-            if "\n" in piece or "\r" in piece:
-                rows.extend(_split_missing_terminators(piece, element, first_position + len(rows), report))
-            else:
-                rows.append(piece.split(element))
-    _check_segments(rows, body, element, first_position, report)
-    return [Segment(elements, position) for position, elements in enumerate(rows, first_position)]
+        return pieces
+    result: list[str] = []
+    for piece in pieces:
+        if "\n" in piece or "\r" in piece:
+            result.extend(_split_missing_terminators(piece, element, first_position + len(result), report))
+        else:
+            result.append(piece)
+    return result
 
 
-def _check_segments(rows: list[list[str]], body: str, element: str, first_position: int, report: Report) -> None:
-    """Report invalid segment IDs and segments that look run together, at their positions."""
-    tags = {row[0] for row in rows}
-    invalid = {tag for tag in tags if not TAG.match(tag)}
-    limits = {tag: MAX_ELEMENTS.get(tag, 10**9) + 1 for tag in tags}
+def segment_checks(tags: list[str], body: str, element: str) -> SegmentChecks:
+    """Decide, for the whole interchange, which segment IDs are invalid and whether a stray tag is glued on."""
+    unique = set(tags)
+    invalid = frozenset(tag for tag in unique if not TAG.match(tag))
     # A stray tag glued to a value shows as more "TAG<element>" in the text than there are TAG segments.
-    counts = Counter(row[0] for row in rows) if tags & FIRST_ELEMENT.keys() else {}
+    counts = Counter(tags) if unique & FIRST_ELEMENT.keys() else {}
     glued = any(body.count(tag + element) > counts.get(tag, 0) for tag in FIRST_ELEMENT)
-    suspects = [index for index, row in enumerate(rows) if glued or len(row) > limits[row[0]] or row[0] in invalid]
-    for index in suspects:
-        row, position = rows[index], first_position + index
-        if row[0] in invalid:
-            report("segment_id_invalid", f"segment ID {row[0][:20]!r} is not 2–3 capital letters/digits", position, 0)
-            continue
-        suspect = suspect_run_together(row)
-        if suspect:
-            report("segment_run_together", suspect[1], position, suspect[0])
+    return SegmentChecks(invalid, glued)
 
 
-def _split_missing_terminators(piece: str, element: str, position: int, report: Report) -> list[list[str]]:
+def _split_missing_terminators(piece: str, element: str, position: int, report: Report) -> list[str]:
     """Split a piece at line breaks that start a new segment: the terminator before them was left out."""
     lines = piece.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     parts = [lines[0]]
@@ -239,7 +265,7 @@ def _split_missing_terminators(piece: str, element: str, position: int, report: 
             parts.append(stripped)
         else:
             parts[-1] += "\n" + line
-    return [part.rstrip("\r\n").split(element) for part in parts]
+    return [part.rstrip("\r\n") for part in parts]
 
 
 def _interchange_end(text: str, body_start: int, delimiters: Delimiters) -> tuple[int, int]:

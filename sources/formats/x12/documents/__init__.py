@@ -59,22 +59,27 @@ CODECS: dict[str, tuple[Callable, Callable]] = {
 def parse_document(transaction: Transaction) -> Document | None:
     """Read ``transaction`` into its typed document, adding what the reader finds odd to its issues.
 
-    Returns None for transaction sets flxhub does not read (820, 860, …).
+    The segment checks of the transaction run as its segments are split, so their findings come first; then
+    the reader's. Returns None for transaction sets flxhub does not read (820, 860, …).
     """
-    codec = CODECS.get(transaction.set_id)
-    if codec is None:
-        return None
-    first = transaction.segments[0].position
+    notes: list[Issue] = []
+    first = transaction.first_position
 
     def note(code: str, message: str, segment: Segment | None, element: int | None) -> None:
         relative = None if segment is None else segment.position - first + 1
         location = transaction.location(relative, element, segment.tag if segment is not None else "")
-        transaction.issues.append(Issue(code, message, location, severity_for(code, strict=transaction.strict)))
+        notes.append(Issue(code, message, location, severity_for(code, strict=transaction.strict)))
 
     from ..reader import collector_paused
 
+    codec = CODECS.get(transaction.set_id)
+    body = transaction.checked_body()
     with collector_paused():
-        return codec[0](transaction.body, note)
+        document = codec[0](body, note) if codec is not None else None
+        for _ in body:  # the rest of the segments still get their checks
+            pass
+    transaction.issues.extend(notes)
+    return document
 
 
 def document_segments(document: Document) -> list[Elements]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -67,12 +68,14 @@ class FunctionalAck:
         return [t.control_number for t in self.transactions if t.status in (ACCEPTED, ACCEPTED_WITH_ERRORS)]
 
 
-def read_functional_ack(body: list[Segment], note: Note) -> FunctionalAck:
+def read_functional_ack(body: Iterable[Segment], note: Note) -> FunctionalAck:
     """Read the segments between ST and SE of a 997; a missing AK5 or AK9 is noted, not guessed."""
     document = FunctionalAck("", "")
     transaction: TransactionAck | None = None
     saw_ak9 = False
+    last: Segment | None = None
     for segment in body:
+        last = segment
         tag, get = segment.tag, segment.get
         if tag == "AK1":
             document.functional_id, document.group_control_number, document.version = get(1), get(2), get(3)
@@ -94,10 +97,10 @@ def read_functional_ack(body: list[Segment], note: Note) -> FunctionalAck:
             document.status = get(1)
             document.included, document.received, document.accepted = (integer(segment, n, note) for n in (2, 3, 4))
             document.codes = [code for code in segment.elements[5:10] if code]
-    _check_closed(transaction, body[-1] if body else None, note)
+    _check_closed(transaction, last, note)
     if not saw_ak9:
         document.status = ""
-        note("ak9_missing", "AK9 is missing: the group verdict is unknown", body[-1] if body else None, None)
+        note("ak9_missing", "AK9 is missing: the group verdict is unknown", last, None)
     return document
 
 
