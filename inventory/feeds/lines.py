@@ -15,7 +15,7 @@ import codecs
 import hashlib
 import io
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -92,6 +92,7 @@ class CsvRows:
 
     def __init__(self, file: IO[bytes], layout: CsvLayout):
         self.layout = layout
+        start = file.tell()
         self._records = raw_records(file, layout.quote)
         preamble = []
         for _ in range(layout.skip_rows):
@@ -105,6 +106,7 @@ class CsvRows:
                 if not self.is_blank(record):
                     break
         self.preamble = b"".join(preamble)
+        self.data_start = start + len(self.preamble)  # byte offset of the first record after the preamble
 
     def is_blank(self, record: bytes) -> bool:
         """True for a record the reader skips: no cells, or only empty ones."""
@@ -122,6 +124,29 @@ class CsvRows:
             row += 1
             yield row, record
 
+    def positioned(self) -> Iterator[tuple[int, bytes, int]]:
+        """Yield (row, record, byte offset of the record in the file) for each data row."""
+        row = 0
+        position = self.data_start
+        is_blank = self.is_blank
+        maybe_blank = frozenset(self.layout.delimiter + self.layout.quote + b"\r\n")
+        for record in self._records:
+            at = position
+            position += len(record)
+            if record[0] in maybe_blank and is_blank(record):
+                continue
+            row += 1
+            yield row, record, at
+
+
+def records_at(
+    file: IO[bytes], quote: bytes, rows: Iterable[int], starts: Sequence[int]
+) -> Iterator[tuple[int, bytes]]:
+    """Yield (row, record) for ``rows``, reading each record at its byte offset ``starts[row - 1]``."""
+    for row in rows:
+        file.seek(starts[row - 1])
+        yield row, next(raw_records(file, quote))
+
 
 def fingerprints(rows: Iterable[tuple[int, bytes]], salt: bytes) -> Iterator[tuple[int, bytes, str]]:
     """Yield (row, record, fingerprint) for raw rows."""
@@ -130,6 +155,15 @@ def fingerprints(rows: Iterable[tuple[int, bytes]], salt: bytes) -> Iterator[tup
         digest = copy()
         digest.update(record.rstrip(b"\r\n"))
         yield row, record, digest.hexdigest()
+
+
+def fingerprints_at(rows: CsvRows, salt: bytes) -> Iterator[tuple[int, str, int]]:
+    """Yield (row, fingerprint, byte offset) for the data rows of ``rows``; the fingerprint of ``fingerprints``."""
+    copy = hashlib.md5(salt, usedforsecurity=False).copy
+    for row, record, at in rows.positioned():
+        digest = copy()
+        digest.update(record.rstrip(b"\r\n"))
+        yield row, digest.hexdigest(), at
 
 
 class RowHashes:

@@ -11,7 +11,16 @@ from sources.mapping import RowError, compile_template
 from sources.models import Source
 
 from .common import FeedRequest, FeedResult, RowNote, exclusion_values, feed_salt
-from .lines import CsvLayout, CsvRows, FeedStream, RowHashes, csv_layout, fingerprints, hashed_records
+from .lines import (
+    CsvLayout,
+    CsvRows,
+    FeedStream,
+    RowHashes,
+    csv_layout,
+    fingerprints,
+    hashed_records,
+    records_at,
+)
 
 
 def prepare(request: FeedRequest, source: Source) -> tuple[dict[str, list[str]], CsvLayout | None, bytes]:
@@ -62,8 +71,10 @@ class MappedFeed:
         salt: bytes,
         layout: CsvLayout | None,
         rows: Sequence[int] | None = None,
+        starts: Sequence[int] | None = None,
     ):
         self.request, self.result, self.salt, self.layout, self.rows = request, result, salt, layout, rows
+        self.starts = starts  # byte offset of every data row (from the diff): read only the changed ones
         self.hashes = RowHashes()
         self.error_rows: list[tuple[int, str]] = []
         self.mapper = compile_template(request.spec, "inventory")
@@ -74,7 +85,13 @@ class MappedFeed:
             records = open_records(request.file_format, request.file, request.format_options)
             return hashed_records(records, self.salt, self.hashes)
         csv_rows = CsvRows(request.file, self.layout)
-        raw: Iterable[tuple[int, bytes]] = csv_rows if self.rows is None else only_rows(csv_rows, self.rows)
+        raw: Iterable[tuple[int, bytes]]
+        if self.rows is None:
+            raw = csv_rows
+        elif self.starts is not None:
+            raw = records_at(request.file, self.layout.quote, self.rows, self.starts)
+        else:
+            raw = only_rows(csv_rows, self.rows)
         items = fingerprints(raw, self.salt)
         stream = io.BufferedReader(FeedStream(csv_rows.preamble, items, self.hashes), 256 * 1024)
         return read_records("csv", stream, self.layout.reader_options(request.format_options))

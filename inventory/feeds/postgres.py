@@ -37,7 +37,7 @@ from .common import (
     lock_global_settings,
     sku_room,
 )
-from .lines import CsvLayout, CsvRows, fingerprints
+from .lines import CsvLayout, CsvRows, fingerprints_at
 from .pipeline import MappedFeed, prepare
 
 VARIANT = InventoryVariant._meta.db_table
@@ -94,7 +94,7 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
             changed = None
             if layout is not None and request.kind == "primary" and stage.has_fingerprints():
                 changed = stage.diff_lines(layout, salt)
-            feed = MappedFeed(request, result, salt, layout, changed)
+            feed = MappedFeed(request, result, salt, layout, changed, stage.starts)
             stage.load(feed)
             feed.finish()
             result.counts["read"] += stage.unchanged_lines
@@ -115,6 +115,7 @@ class _Stage:
         self.exclusions = {name: values for name, values in exclusions.items() if values}
         self.targets: list[str] = []
         self.lines = False  # flx_lines holds this feed's fingerprints (the diff ran)
+        self.starts: array | None = None  # byte offset of each data row, when the diff ran
         self.unchanged_lines = 0
         self.staged_ok = 0
         self.existed = False
@@ -135,9 +136,12 @@ class _Stage:
         start = file.tell()
         cursor.execute("CREATE TEMP TABLE flx_lines (row integer, hash text)")
         total = 0
+        starts = array("q")  # byte offset of each data row: pass 2 reads only the changed ones
+        add_start = starts.append
         with cursor.copy("COPY flx_lines (row, hash) FROM STDIN") as copy:
             buffer = []
-            for row, _, digest in fingerprints(CsvRows(file, layout), salt):
+            for row, digest, at in fingerprints_at(CsvRows(file, layout), salt):
+                add_start(at)
                 buffer.append(f"{row}\t{digest}\n")
                 if len(buffer) >= 10_000:
                     copy.write("".join(buffer))
@@ -184,6 +188,7 @@ class _Stage:
                 return None
             cursor.execute("SELECT row FROM flx_changed ORDER BY row")
             changed = array("q", (row for (row,) in cursor.fetchall()))
+            self.starts = starts
         finally:
             cursor.execute("DROP TABLE flx_changed, flx_unmatched")
         self.unchanged_lines = total - len(changed)

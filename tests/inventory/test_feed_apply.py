@@ -111,6 +111,29 @@ def test_a_resent_feed_with_a_changed_row_and_a_missing_one_archives_only_the_mi
     assert (again.counts["updated"], again.counts["unchanged"], again.counts["archived"]) == (0, 3, 0)
 
 
+def test_a_resent_feed_maps_its_changed_rows_across_quoted_newlines_blank_lines_and_crlf(apply_feed):
+    source = SourceFactory()
+    header = b"title line to skip\r\nsku,title,upc,cost,quantity,status\r\n"
+    rows = [
+        b'A-1,"Alpha\r\nsecond line, quoted",,1,1,active\r\n',
+        b"\r\n",
+        b",,,,,\r\n",
+        b'A-2,"Beta ""two""",,2,2,active\r\n',
+        b"A-3,Gamma,,3,3,active\r\n",
+        b"A-4,Delta,,4,4,active\r\n",
+        b"A-5,Epsilon,,5,5,active\r\n",
+    ]
+    apply = lambda data: apply_feed(source, data, format_options={"skip_rows": 1})  # noqa: E731
+    first = apply(header + b"".join(rows))
+    assert first.counts["created"] == 5
+    changed = [*rows[:3], b'A-2,"Beta ""two""",,2,7,active\r\n', *rows[5:], b"A-3,Gamma,,3,9,active"]
+    result = apply(header + b"".join(changed))
+    assert (result.counts["updated"], result.counts["unchanged"], result.counts["error"]) == (2, 3, 0)
+    stored = variants(source)
+    assert (stored["A-2"].title, stored["A-2"].quantity, stored["A-3"].quantity) == ('Beta "two"', 7, 9)
+    assert stored["A-1"].title == "Alpha\r\nsecond line, quoted"
+
+
 def test_a_sku_repeated_in_one_feed_is_reported_and_its_first_row_applies(apply_feed):
     source = SourceFactory()
     rows = [*ROWS, ("A-2", "Beta again", "", "4", 1, "active")]
