@@ -184,6 +184,10 @@ def _fetch_all(sql: str, params) -> list[tuple]:
             cursor.execute(sql, params)
             return cursor.fetchall()
     connection.ensure_connection()
+    if connection.connection.prepare_threshold is None:
+        # Django turns psycopg's preparing off (threshold None), which also ignores prepare=True. A threshold
+        # no statement reaches keeps every other statement unprepared and lets this one be prepared.
+        connection.connection.prepare_threshold = 2**31 - 1
     raw = _PreparedCursor(connection.connection)
     # Django's own wrappers, so errors are translated and the statement is logged like any other.
     cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)

@@ -5,6 +5,7 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from rest_framework.renderers import JSONRenderer
 
 from flxhub.api.pagination import cursor_decode, keyset_page
@@ -96,3 +97,13 @@ def test_the_endpoint_negotiates_as_before(api, tokens, sent_fr):
     assert [row["id"] for row in json.loads(plain.content)["data"]] == [fr.pk]
     assert client.get("/api/v1/fulfillment-requests", HTTP_ACCEPT="text/html").status_code == 406
     assert client.get("/api/v1/fulfillment-requests?format=xml").status_code == 404
+
+
+def test_the_page_statement_is_prepared_once_per_connection_and_others_are_not(source, sent_fr):
+    sent_fr()
+    for _ in range(3):
+        fr_page_json(FRPoll(source_id=source.pk), start=None, limit=10)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert prepared and all(statement.startswith("WITH page (id, updated_at)") for statement in prepared)
