@@ -104,9 +104,12 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
             stage.drop()
             cursor.execute("RESET work_mem")
         if result.counts["created"] + result.counts["archived"] + result.counts["updated"] >= ANALYZE_AFTER:
-            # Fresh statistics let the next run's joins use the (source, sku) index instead of scanning.
-            with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {VARIANT}")
+            # Fresh statistics let the next run's joins use the (source, sku) index instead of scanning. What they
+            # need is the table's row count and the share of this source: a 3,000-row sample of source_id
+            # (0.05 s on 2M variants, against 0.5-0.7 s for the whole table; autovacuum refreshes the rest).
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL default_statistics_target = 10")
+                cursor.execute(f"ANALYZE {VARIANT} (source_id)")
 
 
 class _Stage:
