@@ -5,10 +5,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import count
 from typing import TYPE_CHECKING, Any
 
 from .errors import Issue, Location, Severity, severity_for
-from .tokenizer import Delimiters, RawInterchange, Segment, SegmentChecks
+from .tokenizer import ROW_LIMITS, UNLIMITED, Delimiters, RawInterchange, Segment, SegmentChecks
 
 if TYPE_CHECKING:
     from .documents import Document
@@ -21,6 +22,7 @@ FUNCTIONAL_ID = {
 
 RawReport = tuple[str, str, int | None, int | None]
 ENVELOPE_TAGS = frozenset({"GS", "ST", "SE", "GE", "IEA"})
+ROWS_PER_BLOCK = 4096  # segments split at a time when a transaction is read
 
 
 @dataclass
@@ -63,17 +65,33 @@ class Transaction:
     def checked_body(self) -> Iterator[Segment]:
         """Yield the segments between ST and SE, recording on the way what the segment checks find in any
         segment of the transaction (ST and SE included)."""
-        element, checks, pieces = self.element, self.checks, self.pieces
+        return map(Segment, self.checked_rows(), count(self.first_position + 1))
+
+    def checked_rows(self) -> Iterator[list[str]]:
+        """Like ``checked_body``, but yield each segment's elements: the segments are split a block at a time."""
+        element, pieces = self.element, self.pieces
         last = len(pieces) - 1
-        has_se = pieces[last].partition(element)[0] == "SE"
-        for index, piece in enumerate(pieces):
-            elements = piece.split(element)
-            position = self.first_position + index
-            if checks.suspect(elements):
-                for code, message, at in checks.findings(elements):
-                    self.add_issue(code, message, position, elements[0], at)
-            if index and not (has_se and index == last):
-                yield Segment(elements, position)
+        end = last if last > 0 and pieces[last].partition(element)[0] == "SE" else last + 1
+        self._check_rows([pieces[0].split(element)], 0)
+        for start in range(1, end, ROWS_PER_BLOCK):
+            rows = [piece.split(element) for piece in pieces[start : min(start + ROWS_PER_BLOCK, end)]]
+            self._check_rows(rows, start)
+            yield from rows
+        if end == last:
+            self._check_rows([pieces[last].split(element)], last)
+
+    def _check_rows(self, rows: list[list[str]], start: int) -> None:
+        """Record the segment checks' findings on ``rows``, the segments from ``pieces[start]`` on."""
+        checks = self.checks
+        if checks.glued or checks.invalid:
+            suspects = [index for index, elements in enumerate(rows) if checks.suspect(elements)]
+        else:
+            limit = ROW_LIMITS.get
+            suspects = [index for index, elements in enumerate(rows) if len(elements) > limit(elements[0], UNLIMITED)]
+        for index in suspects:
+            elements = rows[index]
+            for code, message, at in checks.findings(elements):
+                self.add_issue(code, message, self.first_position + start + index, elements[0], at)
 
     def add_issue(self, code: str, message: str, position: int | None, segment_id: str, element: int | None) -> None:
         """Record an issue at interchange ``position`` (None: the transaction as a whole)."""

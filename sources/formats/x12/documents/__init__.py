@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import count
 from typing import TYPE_CHECKING
 
 from ..errors import Issue, severity_for
@@ -23,6 +24,7 @@ from .inventory import (
     Quantity,
     WarehouseQuantity,
     read_inventory_advice,
+    read_inventory_rows,
     write_inventory_advice,
 )
 from .orders import (
@@ -73,10 +75,13 @@ def parse_document(transaction: Transaction) -> Document | None:
     from ..reader import collector_paused
 
     codec = CODECS.get(transaction.set_id)
-    body = transaction.checked_body()
+    rows = transaction.checked_rows()
     with collector_paused():
-        document = codec[0](body, note) if codec is not None else None
-        for _ in body:  # the rest of the segments still get their checks
+        if transaction.set_id == "846":
+            document: Document | None = read_inventory_rows(rows, first + 1, note)
+        else:
+            document = codec[0](map(Segment, rows, count(first + 1)), note) if codec is not None else None
+        for _ in rows:  # the rest of the segments still get their checks
             pass
     transaction.issues.extend(notes)
     return document

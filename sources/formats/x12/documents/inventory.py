@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
@@ -13,8 +14,6 @@ from .common import (
     Note,
     Party,
     Reference,
-    description,
-    identifiers,
     number,
     trim,
     write_description,
@@ -97,51 +96,102 @@ class InventoryAdvice:
     items: list[InventoryItem] = field(default_factory=list)
 
 
-def read_inventory_advice(body: list[Segment], note: Note) -> InventoryAdvice:
-    """Read the segments between ST and SE of an 846.
+def read_inventory_advice(body: Iterable[Segment], note: Note) -> InventoryAdvice:
+    """Read the segments between ST and SE of an 846."""
+    segments = list(body)
+    first = segments[0].position if segments else 1
+    return read_inventory_rows((segment.elements for segment in segments), first, note)
 
-    The item segments come first in the chain because a feed holds hundreds of thousands of them.
+
+def read_inventory_rows(rows: Iterable[list[str]], first_position: int, note: Note) -> InventoryAdvice:
+    """Read the segments between ST and SE of an 846, given as element lists from ``first_position`` on.
+
+    A feed holds hundreds of thousands of items, so the item segments come first in the chain and are read
+    without building a Segment; numbers and short codes that repeat are shared rather than parsed again
+    (one Decimal for every "9.99", one "EA"). A Segment is built only to note what is wrong.
     """
     document = InventoryAdvice()
+    items = document.items
     item: InventoryItem | None = None
     party: Party | None = None
-    for segment in body:
-        elements = segment.elements
+    decimals: dict[str, Decimal] = {}
+    codes: dict[str, str] = {}
+    code = codes.setdefault
+
+    def decimal(elements: list[str], index: int, row: int) -> Decimal | None:
+        text = elements[index] if index < len(elements) else ""
+        if not text:
+            return None
+        value = decimals.get(text)
+        if value is None:
+            value = number(Segment(elements, first_position + row), index, note)
+            if value is not None and len(decimals) < SHARED_NUMBERS:
+                decimals[text] = value
+        return value
+
+    for row, elements in enumerate(rows):
         tag = elements[0]
+        size = len(elements)
         if tag == "LIN":
-            item = InventoryItem(identifiers(segment, 2), elements[1] if len(elements) > 1 else "")
-            document.items.append(item)
+            ids: dict[str, str] = {}
+            for index in range(2, size - 1, 2):
+                qualifier = elements[index]
+                if qualifier and qualifier not in ids:
+                    ids[code(qualifier, qualifier)] = elements[index + 1]
+            item = InventoryItem(ids, elements[1] if size > 1 else "")
+            items.append(item)
             party = None
         elif item is not None and tag == "QTY":
-            unit = elements[3] if len(elements) > 3 else ""
-            item.quantities.append(Quantity(segment.get(1), number(segment, 2, note), unit))
+            qualifier = code(elements[1], elements[1]) if size > 1 else ""
+            unit = code(elements[3], elements[3]) if size > 3 else ""
+            item.quantities.append(Quantity(qualifier, decimal(elements, 2, row), unit))
         elif item is not None and tag == "CTP":
-            item.prices.append(Price(segment.get(2), number(segment, 3, note), segment.get(1)))
-        elif item is not None and tag == "SCH":
-            get = segment.get
-            item.warehouses.append(WarehouseQuantity(number(segment, 1, note), get(2), get(3), get(4), get(5), get(6)))
+            qualifier = code(elements[2], elements[2]) if size > 2 else ""
+            trade = code(elements[1], elements[1]) if size > 1 else ""
+            item.prices.append(Price(qualifier, decimal(elements, 3, row), trade))
         elif item is not None and tag == "PID":
-            item.description = item.description or description(segment)
-        elif item is not None and tag == "UIT" and item.quantities and not item.quantities[-1].unit:
-            item.quantities[-1].unit = segment.get(1)
-        elif party is not None and party.read_detail(segment):
-            continue
-        elif tag == "REF":
-            (item.references if item else document.references).append(Reference.read(segment))
-        elif tag == "DTM":
-            (item.dates if item else document.dates).append(DateTime.read(segment))
-        elif tag == "N1" and item is None:
-            party = Party.read(segment)
-            document.parties.append(party)
-        elif tag == "BIA":
-            get = segment.get
-            document.purpose, document.report_type, document.reference = get(1), get(2), get(3)
-            document.date, document.time = get(4), get(5)
-        elif tag == "CTT":
-            count = number(segment, 1, note)
-            if count is not None and count != len(document.items):
-                note("ctt_count_mismatch", f"CTT01 says {count} items, the 846 has {len(document.items)}", segment, 1)
+            item.description = item.description or (elements[5] if size > 5 else "")
+        else:
+            segment = Segment(elements, first_position + row)
+            party = _read_other(document, item, party, segment, note, decimal, row)
     return document
+
+
+SHARED_NUMBERS = 4096  # how many distinct numbers one 846 shares; past that each is parsed on its own
+
+
+def _read_other(
+    document: InventoryAdvice,
+    item: InventoryItem | None,
+    party: Party | None,
+    segment: Segment,
+    note: Note,
+    decimal: Callable[[list[str], int, int], Decimal | None],
+    row: int,
+) -> Party | None:
+    """Read a segment other than LIN/QTY/CTP/PID of an item; return the N1 loop open after it."""
+    elements, tag, get = segment.elements, segment.tag, segment.get
+    if item is not None and tag == "SCH":
+        item.warehouses.append(WarehouseQuantity(decimal(elements, 1, row), get(2), get(3), get(4), get(5), get(6)))
+    elif item is not None and tag == "UIT" and item.quantities and not item.quantities[-1].unit:
+        item.quantities[-1].unit = get(1)
+    elif party is not None and party.read_detail(segment):
+        pass
+    elif tag == "REF":
+        (item.references if item else document.references).append(Reference.read(segment))
+    elif tag == "DTM":
+        (item.dates if item else document.dates).append(DateTime.read(segment))
+    elif tag == "N1" and item is None:
+        party = Party.read(segment)
+        document.parties.append(party)
+    elif tag == "BIA":
+        document.purpose, document.report_type, document.reference = get(1), get(2), get(3)
+        document.date, document.time = get(4), get(5)
+    elif tag == "CTT":
+        count = number(segment, 1, note)
+        if count is not None and count != len(document.items):
+            note("ctt_count_mismatch", f"CTT01 says {count} items, the 846 has {len(document.items)}", segment, 1)
+    return party
 
 
 def write_inventory_advice(document: InventoryAdvice) -> list[Elements]:
