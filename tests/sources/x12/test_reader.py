@@ -100,3 +100,23 @@ def test_envelope_settings_are_checked_before_writing():
     bad = x12.Envelope(sender_id="FLXHUB", receiver_id="X", delimiters=x12.Delimiters(element="*", component="*"))
     with pytest.raises(x12.X12Error):
         x12.write([x12.PurchaseOrder(number="1")], envelope=bad, control_numbers=x12.InMemoryControlNumbers())
+
+
+def test_a_long_846_is_checked_and_located_past_its_first_block_of_segments():
+    quantities = {4000: "3*EA*X*Y", 4500: "two*EA"}  # more elements than QTY has; not a number
+    items = "".join(f"LIN**VP*SKU{n}~QTY*33*{quantities.get(n, '1*EA')}~" for n in range(1, 5001))
+    result = x12.read(interchange("QTY*33*5*EA~" + items + "CTT*5001~SE*10006*0001~GE*1*7~IEA*1*000000007~").encode())
+    (transaction,) = result.transactions
+    # ST 1, BIA 2, LIN 3, QTY 4, then item n's LIN at 3 + 2n and its QTY at 4 + 2n.
+    assert [(issue.code, issue.location.segment, issue.location.segment_id, issue.location.element)
+            for issue in transaction.issues] == [
+        ("segment_run_together", 8004, "QTY", 5), ("number_invalid", 9004, "QTY", 2),
+    ]  # fmt: skip
+    document = transaction.document
+    assert len(document.items) == 5001 and document.items[-1].identifiers == {"VP": "SKU5000"}
+    assert document.items[4000].quantities[0].quantity == 3 and document.items[4500].quantity() is None
+    segments = transaction.segments
+    assert (segments[0].tag, segments[8003].elements, segments[-1].get(1)) == (
+        "ST", ["QTY", "33", "3", "EA", "X", "Y"], "10006",
+    )  # fmt: skip
+    assert [segment.position - segments[0].position for segment in transaction.body[:2]] == [1, 2]
