@@ -3,28 +3,31 @@
 Run (drops, creates and migrates the database named in DATABASE_URL, then fills it):
 
     DATABASE_URL=postgres://postgres@127.0.0.1/flxhub_bench_api REDIS_URL=redis://127.0.0.1:6379/13 \\
-    .venv/bin/python bench/api_poll.py [--clients 4,16] [--seconds 30] [--reuse] [--source-cursor-index]
+    .venv/bin/python bench/api_poll.py [--clients 4,16] [--seconds 30] [--reuse] [--http-client stdlib|requests]
 
-``--reuse`` keeps an already filled database. ``--source-cursor-index`` adds an index on FR (source_id,
-updated_at, id) that the migrations do not have, to measure what it would change: a source's page then reads
-its own 101 rows instead of filtering every source's rows out of the (updated_at, id) index.
+``--reuse`` keeps an already filled database. The FR (source_id, updated_at, id) index is in the migrations
+(orders 0004) now; ``--source-cursor-index`` only adds a duplicate of it.
 
-Each client is its own process (requests.Session, no Django): it takes a random source token and a random
-``updated_after`` in the last 30 days and follows ``next_cursor`` in pages of 100 until ``has_more`` is false,
-then starts again. One JSON line per scenario: requests/s, p50/p99 latency, errors, the load average around
-the run, and queries per request, which are counted in-process (CaptureQueriesContext) for pages of 10, 100
-and 500 and printed on their own line.
+Each client is its own process (no Django): it takes a random source token and a random ``updated_after`` in
+the last 30 days and follows ``next_cursor`` in pages of 100 until ``has_more`` is false, then starts again.
+Clients use http.client by default (``--http-client requests`` for requests.Session, as the first
+measurements did: it costs the shared 2 cores about 1 ms more CPU per request). One JSON line per scenario:
+requests/s, p50/p99 latency, errors, the load average around the run, CPU per request of gunicorn, of the
+PostgreSQL backends and of the clients, and queries per request, which are counted in-process
+(CaptureQueriesContext) for pages of 10, 100 and 500 and printed on their own line.
 Targets (docs: ../shared/reference/perf.md): ≥ 300 requests/s with p99 ≤ 25 ms at 4 clients, p99 ≤ 100 ms at 16.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import multiprocessing
 import os
 import random
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -32,6 +35,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -209,9 +213,36 @@ def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
     sys.exit(f"gunicorn did not start; see {log}")
 
 
-def poll_client(base_url: str, tokens: list[str], seed: int, go, seconds: float, results) -> None:
+class StdlibClient:
+    """GET over one http.client connection (reopened when the sync worker closes it): a few times lighter than
+    requests, so on a 2-core box the clients take less CPU from the server they measure (perf.md used wrk)."""
+
+    def __init__(self, base_url: str):
+        self.connection = http.client.HTTPConnection(urlsplit(base_url).netloc)
+
+    def get(self, url: str, params: dict, headers: dict) -> tuple[int, bytes]:
+        self.connection.request("GET", f"{urlsplit(url).path}?{urlencode(params)}", headers=headers)
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+
+class RequestsClient:
+    def __init__(self, base_url: str):
+        self.session = requests.Session()
+
+    def get(self, url: str, params: dict, headers: dict) -> tuple[int, bytes]:
+        response = self.session.get(url, params=params, headers=headers)
+        return response.status_code, response.content
+
+
+HTTP_CLIENTS = {"stdlib": StdlibClient, "requests": RequestsClient}
+
+
+def poll_client(
+    base_url: str, tokens: list[str], seed: int, go, seconds: float, results, http_client: str = "stdlib"
+) -> None:
     """One source client (its own process): follow cursors for ``seconds`` and report every latency."""
-    session = requests.Session()
+    client = HTTP_CLIENTS[http_client](base_url)
     rng = random.Random(seed)
     url = f"{base_url}/api/v1/fulfillment-requests"
     now = datetime.now(UTC)
@@ -225,13 +256,13 @@ def poll_client(base_url: str, tokens: list[str], seed: int, go, seconds: float,
         params = {"updated_after": since.isoformat(), "limit": PAGE}
         while True:
             started = time.perf_counter()
-            response = session.get(url, params=params, headers=headers)
+            status, content = client.get(url, params, headers)
             finished = time.perf_counter()
             if finished > stop:
                 break
             latencies.append(finished - started)
             # Only the tail is read: parsing 100 FRs of JSON here would take CPU from the server under test.
-            match = NEXT_CURSOR.search(response.content[-200:]) if response.status_code == 200 else None
+            match = NEXT_CURSOR.search(content[-200:]) if status == 200 else None
             if match is None:
                 errors += 1
                 break
@@ -241,23 +272,81 @@ def poll_client(base_url: str, tokens: list[str], seed: int, go, seconds: float,
     results.put({"latencies": latencies, "errors": errors})
 
 
-def run_load(base_url: str, tokens: list[str], clients: int, seconds: float) -> dict:
-    """Run ``clients`` client processes for ``seconds`` at once; return throughput, latency and errors."""
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU each live process of ``pids`` has used so far."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two snapshots; a process that started in between counts from zero (CONN_MAX_AGE
+    replaces a worker's database connection every minute), one that ended in between is lost."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def server_processes(server: subprocess.Popen) -> dict[str, list[int]]:
+    """The gunicorn master and workers, and the PostgreSQL backends of the bench database (kept by CONN_MAX_AGE)."""
+    from django.db import connection
+
+    workers = [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _parent_pid(entry.name) == server.pid
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        backends = [pid for (pid,) in cursor.fetchall()]
+    return {"gunicorn": [server.pid, *workers], "postgres": backends}
+
+
+def _parent_pid(pid: str) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return None
+
+
+def run_load(
+    base_url: str,
+    tokens: list[str],
+    clients: int,
+    seconds: float,
+    http_client: str = "stdlib",
+    server: subprocess.Popen | None = None,
+) -> dict:
+    """Run ``clients`` client processes for ``seconds`` at once; return throughput, latency, errors and CPU."""
     context = multiprocessing.get_context("spawn")
     go, results = context.Event(), context.Queue()
     processes = [
-        context.Process(target=poll_client, args=(base_url, tokens, seed, go, seconds, results))
+        context.Process(target=poll_client, args=(base_url, tokens, seed, go, seconds, results, http_client))
         for seed in range(clients)
     ]
     for process in processes:
         process.start()
     time.sleep(1.0 + 0.15 * clients)  # let every client import requests before the clock starts
+    watched = server_processes(server) if server is not None else {}
+    cpu_before = {name: cpu_seconds(pids) for name, pids in watched.items()}
+    clients_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = os.getloadavg()
     go.set()
     reports = [results.get(timeout=seconds + 60) for _ in processes]
     load_after = os.getloadavg()
+    watched = server_processes(server) if server is not None else {}
+    cpu = {name: cpu_used(cpu_before.get(name, {}), cpu_seconds(pids)) for name, pids in watched.items()}
     for process in processes:
         process.join()
+    clients_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu["clients"] = sum(
+        getattr(clients_after, field) - getattr(clients_before, field) for field in ("ru_utime", "ru_stime")
+    )
     latencies = sorted(latency for report in reports for latency in report["latencies"])
     count = len(latencies)
     return {
@@ -271,6 +360,9 @@ def run_load(base_url: str, tokens: list[str], clients: int, seconds: float) -> 
         "errors": sum(report["errors"] for report in reports),
         "loadavg_1m_before": round(load_before[0], 2),
         "loadavg_1m_after": round(load_after[0], 2),
+        # CPU per request of each side on the shared 2 cores (the rest of the box is other work).
+        "cpu_ms_per_request": {name: round(used * 1000 / count, 2) for name, used in cpu.items()} if count else {},
+        "http_client": http_client,
     }
 
 
@@ -280,6 +372,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--reuse", action="store_true", help="keep the database if it is already filled")
     parser.add_argument("--source-cursor-index", action="store_true", help="what-if: add the source cursor index")
+    parser.add_argument(
+        "--http-client",
+        choices=sorted(HTTP_CLIENTS),
+        default="stdlib",
+        help="client library: stdlib http.client (light, default) or requests (the first measurements)",
+    )
     args = parser.parse_args()
 
     env = bench_environment()
@@ -311,9 +409,9 @@ def main() -> None:
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"api_poll_gunicorn_{port}.log"
     server = start_gunicorn(env, port, log)
     try:
-        run_load(base_url, tokens, 4, WARMUP_SECONDS)
+        run_load(base_url, tokens, 4, WARMUP_SECONDS, args.http_client)
         for clients in (int(c) for c in args.clients.split(",")):
-            result = run_load(base_url, tokens, clients, args.seconds)
+            result = run_load(base_url, tokens, clients, args.seconds, args.http_client, server)
             result = {
                 "bench": "api_poll",
                 "schema": schema,
