@@ -18,7 +18,7 @@ from array import array
 from itertools import chain
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from inventory.models import InventoryParent, InventoryVariant, ProductVariant
@@ -112,6 +112,10 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
                 cursor.execute(f"ANALYZE {VARIANT} (source_id)")
 
 
+class _ChecksNeeded(Exception):
+    """A first import's insert left rows out: roll it back and run the checks it skipped."""
+
+
 class _Stage:
     def __init__(self, cursor, request: FeedRequest, source: Source, result: FeedResult, exclusions):
         self.cursor, self.request, self.source, self.result = cursor, request, source, result
@@ -122,6 +126,7 @@ class _Stage:
         self.unchanged_lines = 0
         self.staged_ok = 0
         self.existed = False
+        self.checks_deferred = False  # a first import's checks wait for the insert to refuse something
         self.params: dict[str, Any] = {"source": source.pk, "prefix": source.sku_prefix, "now": timezone.now()}
         self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines, flx_gone")
 
@@ -281,7 +286,11 @@ class _Stage:
         if self.existed:
             # Statistics for the joins with the source's variants; a first import only scans the stage.
             self.cursor.execute("ANALYZE flx_stage")
-        self._invalidate()
+        # A first import without parents checks nothing up front (each check is a pass over the whole stage):
+        # the insert itself refuses what the checks would find, and only then do they run (see _insert).
+        self.checks_deferred = not self.existed and request.kind == "primary" and "parent_sku" not in self.targets
+        if not self.checks_deferred:
+            self._invalidate()
         if self.existed or request.kind == "secondary":
             self._dedupe()
         # Else the unique (source, sku) index finds repeated SKUs while inserting (see _insert).
@@ -492,6 +501,9 @@ class _Stage:
         else:
             new_rows = f"FROM flx_stage s {exprs.parent_join} WHERE s.ok"
             new_count = self.staged_ok
+        checked_rows = new_rows
+        if self.checks_deferred:
+            new_rows += " AND s.sku <> ''"  # the one check the table would not refuse
         limit, room = sku_room()
         columns = ", ".join(exprs.insert)
         values = ", ".join(exprs.insert.values())
@@ -502,14 +514,21 @@ class _Stage:
         else:
             # A first import skips the search for repeated SKUs (a pass over the whole stage): the unique index
             # refuses a repeated one, and only then are they reported and the insert run again without them.
+            # With the checks deferred (see merge), a value too long or too large for its column fails the
+            # insert the same way, and a row it left out (an empty SKU; the SKU limit) means: run them, again.
             try:
                 with transaction.atomic():
                     self.cursor.execute(insert, self.params)
-            except IntegrityError:
+                    if self.checks_deferred and self.cursor.rowcount != self.staged_ok:
+                        raise _ChecksNeeded
+            except (IntegrityError, DataError, _ChecksNeeded):
+                if self.checks_deferred:
+                    self.checks_deferred = False
+                    self._invalidate()
                 self._dedupe()
                 new_count = self.staged_ok
                 order = f"ORDER BY s.row LIMIT {room}" if new_count > room else ""
-                insert = f"INSERT INTO {VARIANT} ({columns}) SELECT {values} {new_rows} {order}"
+                insert = f"INSERT INTO {VARIANT} ({columns}) SELECT {values} {checked_rows} {order}"
                 self.cursor.execute(insert, self.params)
         created = self.cursor.rowcount
         over = new_count - created
