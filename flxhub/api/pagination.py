@@ -23,6 +23,8 @@ from django.utils.dateparse import parse_datetime
 
 from flxhub.exceptions import ValidationFailed
 
+from .prepared import prepared_fetchall
+
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
 # Clock skew tolerated between the hosts that stamp updated_at and the database's clock.
@@ -84,16 +86,14 @@ def visibility_horizon() -> datetime | None:
     """Return the stamp after which rows may still be joined by earlier-stamped uncommitted ones, or None."""
     if connection.vendor != "postgresql":
         return None  # SQLite serialises writers; nothing commits behind a reader's back.
-    with connection.cursor() as cursor:
-        # pg_stat_activity without the view: its joins to pg_database and pg_authid cost 3× the scan.
-        cursor.execute(
-            "SELECT min(a.xact_start) FROM pg_stat_get_activity(NULL) AS a"
-            " WHERE a.datid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            " AND a.backend_xid IS NOT NULL AND a.pid <> pg_backend_pid()"
-            " AND a.xact_start > statement_timestamp() - %s",
-            [MAX_WRITER_AGE],
-        )
-        (oldest_writer,) = cursor.fetchone()
+    # pg_stat_activity without the view: its joins to pg_database and pg_authid cost 3× the scan.
+    ((oldest_writer,),) = prepared_fetchall(
+        "SELECT min(a.xact_start) FROM pg_stat_get_activity(NULL) AS a"
+        " WHERE a.datid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND a.backend_xid IS NOT NULL AND a.pid <> pg_backend_pid()"
+        " AND a.xact_start > statement_timestamp() - %s",
+        [MAX_WRITER_AGE],
+    )
     return None if oldest_writer is None else oldest_writer - CLOCK_SKEW_MARGIN
 
 

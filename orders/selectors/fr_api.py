@@ -11,11 +11,8 @@ the cost of a page is one index range scan and ~100 primary-key lookups, whateve
 import base64
 from dataclasses import dataclass
 
-import psycopg
-from django.conf import settings
-from django.db import connection
-
 from flxhub.api.pagination import Position, next_cursor, visibility_horizon
+from flxhub.api.prepared import prepared_fetchall
 
 from ..models import FRLine, FulfillmentRequest, Order
 
@@ -170,32 +167,6 @@ ORDER BY page.updated_at, page.id
 PAGE_SQL = " ".join(PAGE_SQL.split())
 
 
-class _PreparedCursor(psycopg.Cursor):
-    """Server-side binding, prepared at first use: the page statement is planned once per connection."""
-
-    def execute(self, query, params=None, **kwargs):
-        return super().execute(query, params, prepare=True)
-
-
-def _fetch_all(sql: str, params) -> list[tuple]:
-    """Run the page statement, prepared when settings.DB_PREPARE_HOT_QUERIES (planning it costs ~1 ms)."""
-    if not settings.DB_PREPARE_HOT_QUERIES:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-    connection.ensure_connection()
-    if connection.connection.prepare_threshold is None:
-        # Django turns psycopg's preparing off (threshold None), which also ignores prepare=True. A threshold
-        # no statement reaches keeps every other statement unprepared and lets this one be prepared.
-        connection.connection.prepare_threshold = 2**31 - 1
-    raw = _PreparedCursor(connection.connection)
-    # Django's own wrappers, so errors are translated and the statement is logged like any other.
-    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
-    with cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def _cursor(rendered: str, pk: int) -> str:
     """The same cursor as ``Position.encode`` for a row whose updated_at renders as ``rendered`` (…Z)."""
     return base64.urlsafe_b64encode(f"{rendered[:-1]}+00:00|{pk}".encode()).decode().rstrip("=")
@@ -204,7 +175,7 @@ def _cursor(rendered: str, pk: int) -> str:
 def fr_page_json(poll: FRPoll, *, start: Position | None, limit: int) -> bytes:
     """The page envelope ``{"data": […], "next_cursor", "has_more"}`` of the FRs ``poll`` selects after ``start``."""
     slice_sql, params = _slice_sql(poll, start=start, limit=limit)
-    rows = _fetch_all(PAGE_SQL.replace("{page}", slice_sql, 1), params)
+    rows = prepared_fetchall(PAGE_SQL.replace("{page}", slice_sql, 1), params)
     has_more = len(rows) > limit
     rows = rows[:limit]
     cursor_text = _cursor(rows[-1][1], rows[-1][2]) if rows else next_cursor(start=start, last=None)
