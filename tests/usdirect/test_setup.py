@@ -13,6 +13,7 @@ from sources.mapping import map_records
 from sources.models import Connection, Integration, MappingTemplate, Source, SupplierDirectoryEntry
 from sources.services.connections import connection_settings
 from sources.services.directory import directory_ensure_builtin
+from sources.services.schedules import TASK_NAME as INTEGRATION_TASK
 from sources.transports import get_transport
 
 from .conftest import API_TOKEN, RESELLER_TOKEN
@@ -101,7 +102,10 @@ def test_setup_again_refreshes_without_duplicating(simulator):
     )
 
     assert Source.objects.count() == 1 and Connection.objects.count() == 2
-    assert Integration.objects.count() == 5 and PeriodicTask.objects.filter(enabled=True).count() == 5
+    assert (
+        Integration.objects.count() == 5
+        and PeriodicTask.objects.filter(enabled=True, task=INTEGRATION_TASK).count() == 5
+    )
     assert source.connections.get(name="api").secrets == {"api_token": "new-token"}
     assert set(source.integrations.values_list("schedule", "every_minutes")) == {("interval", 1)}
 
@@ -110,7 +114,7 @@ def test_setup_without_schedules_leaves_every_integration_manual(simulator):
     source = setup(simulator, schedules=False)
 
     assert set(source.integrations.values_list("schedule", flat=True)) == {"none"}
-    assert not PeriodicTask.objects.filter(enabled=True).exists()
+    assert not PeriodicTask.objects.filter(enabled=True, task=INTEGRATION_TASK).exists()
 
 
 def test_setup_adopts_an_existing_source_of_that_name(simulator):
