@@ -17,13 +17,15 @@ from sources.runners import register_runner
 from sources.services.runs import RunContext
 from sources.transports import RemoteFile
 
-from .feeds.common import FeedResult
+from .feeds.common import FeedResult, Progress
 from .services.feed_apply import inventory_feed_apply
 from .services.images import ImageBatch, ImageFile, ZipLimits, images_digest, images_from_zip, inventory_images_apply
 from .services.images import is_image_name as _is_image
 
 Operation = Integration.Operation
 CHUNK = 1024 * 1024
+# Formats read as a stream from the start of the file, so the share of bytes read estimates the share of rows done.
+STREAMED_FORMATS = frozenset({Integration.Format.CSV})
 
 
 def get_inventory_primary(ctx: RunContext) -> None:
@@ -63,7 +65,9 @@ def _get_inventory(ctx: RunContext, kind: str) -> None:
             format_options={**template.format_options, **integration.options.get("format_options", {})},
             full=bool(integration.options.get("full_feed", True)),
             force=ctx.run.force,
-            progress=ctx.progress,
+            progress=_with_estimated_total(ctx.progress, stream, size)
+            if integration.file_format in STREAMED_FORMATS
+            else ctx.progress,
         )
     _report(ctx, result)
     _archive_files(ctx, files)
@@ -123,6 +127,28 @@ def _fingerprint(stream: IO[bytes]) -> tuple[str, int]:
         size += len(chunk)
     stream.seek(0)
     return digest.hexdigest(), size
+
+
+def _with_estimated_total(progress: Progress, stream: IO[bytes], size: int) -> Progress:
+    """Wrap ``progress`` so that a report without a total gets one: rows done scaled by the share of bytes read.
+
+    The estimate stays one row above ``done`` until the whole file has been read, so the bar never shows 100 %
+    while rows are still coming.
+    """
+
+    def report(done: int, total: int | None = None) -> None:
+        if total is None and size and done:
+            try:
+                position = stream.tell()
+            except (OSError, ValueError):
+                position = 0
+            if position >= size:
+                total = done
+            elif position > 0:
+                total = max(done + 1, round(done * size / position))
+        progress(done, total)
+
+    return report
 
 
 def _applied_by(ctx: RunContext, digest: str) -> int | None:

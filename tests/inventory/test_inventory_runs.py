@@ -5,8 +5,8 @@ import shutil
 import pytest
 
 from inventory.models import InventoryParent, InventoryVariant
-from sources.models import IntegrationRun, RunRowError
-from sources.services.runs import integration_trigger, run_execute, run_release_held
+from sources.models import FieldRule, IntegrationRun, MappingTemplate, RunRowError
+from sources.services.runs import RunContext, integration_trigger, run_execute, run_release_held
 from tests.conftest import REALDATA
 
 from .conftest import csv_feed, spec_for
@@ -131,3 +131,44 @@ def test_a_run_reads_the_integrations_own_folder_under_the_connections_folder(tm
 
     assert run.status == Status.SUCCEEDED, run.message
     assert run.input_name == "products.csv" and run.created_count == 16
+
+
+def test_a_csv_run_reports_an_estimated_row_total_while_it_streams(tmp_path, monkeypatch):
+    rows = 65_000  # more than three progress reports' worth
+    lines = ["sku,quantity,title"] + [f"S{n},{n % 7},Title {n}" for n in range(rows)]
+    (tmp_path / "feed.csv").write_text("\n".join(lines) + "\n")
+    template = MappingTemplate.objects.create(name="plain", kind="inventory")
+    for position, target in enumerate(("sku", "quantity", "title")):
+        FieldRule.objects.create(template=template, position=position, target=target, source=target)
+    integration = upload_integration(tmp_path, template=template)
+    reports = []
+    progress = RunContext.progress
+    monkeypatch.setattr(
+        RunContext,
+        "progress",
+        lambda ctx, done, total=None: (reports.append((done, total)), progress(ctx, done, total)),
+    )
+
+    run = run_now(integration)
+
+    assert run.status == Status.SUCCEEDED, run.message
+    assert len(reports) >= 3 and all(total is not None and total > done for done, total in reports[:-1])
+    assert abs(reports[1][1] - rows) / rows < 0.25  # the share of bytes read tracks the share of rows
+    assert reports[-1] == (rows, rows) and (run.progress_done, run.progress_total) == (rows, rows)
+
+
+def test_the_estimated_total_never_reaches_done_before_the_file_is_read():
+    from io import BytesIO
+
+    from inventory.runners import _with_estimated_total
+
+    stream, seen = BytesIO(b"x" * 1000), []
+    report = _with_estimated_total(lambda done, total: seen.append((done, total)), stream, 1000)
+    stream.seek(250)
+    report(100)
+    stream.seek(999)
+    report(399)
+    stream.seek(1000)
+    report(400)
+    report(400, 7)  # a runner's own total wins
+    assert seen == [(100, 400), (399, 400), (400, 400), (400, 7)]
