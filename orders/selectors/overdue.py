@@ -3,8 +3,10 @@ shipped within its ship window."""
 
 from datetime import datetime, timedelta
 
-from django.db.models import Case, CharField, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.utils import timezone
+
+from sources.models import Source
 
 from ..models import FulfillmentRequest
 
@@ -16,17 +18,37 @@ SHIP_OVERDUE = "ship_overdue"
 
 
 def _overdue_conditions(now: datetime) -> tuple[Q, Q]:
-    hour = Value(timedelta(hours=1), output_field=DurationField())
-    ack_window = ExpressionWrapper(F("source__ack_window_hours") * hour, output_field=DurationField())
-    ship_window = ExpressionWrapper(F("source__ship_window_hours") * hour, output_field=DurationField())
-    ack = Q(status=Status.PROCESSED, sent_at__isnull=False, sent_at__lt=Value(now) - ack_window)
+    """The ack-overdue and ship-overdue conditions, one branch per distinct window among the sources.
+
+    Written per window value rather than as ``hours × interval`` arithmetic in SQL, which SQLite (the embedded
+    mode) cannot do; sources share a handful of window values, so the condition stays small.
+    """
+    windows = set(Source.objects.values_list("ack_window_hours", "ship_window_hours").distinct())
+    ack_by_window = [
+        Q(source__ack_window_hours=hours, sent_at__lt=now - timedelta(hours=hours))
+        for hours in sorted({ack for ack, _ in windows})
+    ]
+    ship_by_window = [
+        Q(source__ship_window_hours=hours, acknowledged_at__lt=now - timedelta(hours=hours))
+        for hours in sorted({ship for _, ship in windows})
+    ]
+    ack = Q(status=Status.PROCESSED, sent_at__isnull=False) & _any(ack_by_window)
     ship = Q(
         status=Status.ACKNOWLEDGED,
         shipping_status__in=[ShippingStatus.AWAITING_SHIPMENT, ShippingStatus.PARTIALLY_SHIPPED],
         acknowledged_at__isnull=False,
-        acknowledged_at__lt=Value(now) - ship_window,
-    )
+    ) & _any(ship_by_window)
     return ack, ship
+
+
+def _any(conditions: list[Q]) -> Q:
+    """OR of ``conditions``; no condition matches nothing."""
+    if not conditions:
+        return Q(pk__in=[])
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined |= condition
+    return combined
 
 
 def fr_overdue_queryset(*, now: datetime | None = None, queryset: QuerySet | None = None) -> QuerySet:
