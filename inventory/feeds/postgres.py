@@ -295,6 +295,7 @@ class _Stage:
             self._dedupe()
         # Else the unique (source, sku) index finds repeated SKUs while inserting (see _insert).
         active = self._count(f"SELECT count(*) FROM {VARIANT} WHERE source_id = %(source)s AND status = 'active'")
+        self.active = active
         exprs = _Expressions(self.targets, request.kind, self.exclusions)
         self.params.update(exprs.params)
         zeroed = 0
@@ -460,6 +461,11 @@ class _Stage:
             else ""
         )
         fingerprint = "''" if self.request.kind == "secondary" else "s.hash"
+        # A stage much smaller than the source (a re-sent feed stages only its changed lines) is joined through the
+        # (source, sku) index; left to itself the planner hashes the stage and scans every variant of the source.
+        by_index = self.staged_ok * 20 < self.active
+        if by_index:
+            self.cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = 0")
         self.cursor.execute(
             f"""
             UPDATE {VARIANT} v SET {sets}, content_hash = {fingerprint}, updated_at = %(now)s{stamp}
@@ -469,7 +475,10 @@ class _Stage:
             """,
             self.params,
         )
-        return self.cursor.rowcount
+        updated = self.cursor.rowcount
+        if by_index:
+            self.cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin; RESET jit")
+        return updated
 
     def _unknown(self) -> int:
         """Secondary feeds never create: note the rows whose SKU the source does not have."""

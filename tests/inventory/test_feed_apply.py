@@ -111,6 +111,21 @@ def test_a_resent_feed_with_a_changed_row_and_a_missing_one_archives_only_the_mi
     assert (again.counts["updated"], again.counts["unchanged"], again.counts["archived"]) == (0, 3, 0)
 
 
+def test_a_resent_feed_changing_a_few_rows_of_a_large_source_updates_exactly_those(apply_feed):
+    source = SourceFactory()  # few changed rows against many variants: the update goes through the index
+    rows = [(f"B-{n}", f"Item {n}", "", "1", n, "active") for n in range(100)]
+    apply_feed(source, csv_feed(rows))
+    rows[7] = ("B-7", "Item 7 renamed", "", "1", 7, "active")
+    rows[42] = ("B-42", "Item 42", "", "2.50", 0, "active")
+
+    result = apply_feed(source, csv_feed(rows))
+
+    assert (result.counts["updated"], result.counts["unchanged"], result.counts["archived"]) == (2, 98, 0)
+    stored = variants(source)
+    assert stored["B-7"].title == "Item 7 renamed" and stored["B-42"].cost == money("2.50")
+    assert stored["B-42"].quantity == 0 and stored["B-41"].quantity == 41
+
+
 def test_a_resent_feed_maps_its_changed_rows_across_quoted_newlines_blank_lines_and_crlf(apply_feed):
     source = SourceFactory()
     header = b"title line to skip\r\nsku,title,upc,cost,quantity,status\r\n"
