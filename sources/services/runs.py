@@ -100,13 +100,13 @@ class RunContext:
         or for an IMAP connection the mailbox folder to read.
         """
         if self._transport is None:
-            settings = connection_settings(self.integration.connection)
+            connection = connection_settings(self.integration.connection)
             folder = self.integration.path.strip()
-            if folder and settings.kind in FOLDER_KINDS:
-                settings = replace(settings, path=join_folder(settings.path, folder))
-            elif folder and settings.kind == "imap":
-                settings = replace(settings, path=folder)
-            self._transport = get_transport(settings)
+            if folder and connection.kind in FOLDER_KINDS:
+                connection = replace(connection, path=join_folder(connection.path, folder))
+            elif folder and connection.kind == "imap":
+                connection = replace(connection, path=folder)
+            self._transport = get_transport(connection)
         return self._transport
 
     def close(self) -> None:
