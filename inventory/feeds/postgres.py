@@ -21,7 +21,6 @@ from typing import Any
 from django.db import DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from inventory.models import InventoryParent, InventoryVariant, ProductVariant
 from sources.models import Source
 
 from .common import (
@@ -39,10 +38,17 @@ from .common import (
 )
 from .lines import CsvLayout, CsvRows, fingerprints_at
 from .pipeline import MappedFeed, prepare
-
-VARIANT = InventoryVariant._meta.db_table
-PARENT = InventoryParent._meta.db_table
-PRODUCT_VARIANT = ProductVariant._meta.db_table
+from .variants_sql import (
+    JSON_TARGETS,
+    NUMERIC_TARGETS,
+    PARENT,
+    STAMPED,
+    TEXT_TARGETS,
+    VARIANT,
+    default_sql,
+    link_products,
+    variant_fields,
+)
 
 # Canonical targets the stage can hold, in stage-column order, with their stage types.
 STAGE_TYPES = {
@@ -71,9 +77,6 @@ STAGE_TYPES = {
     "width": "numeric",
     "height": "numeric",
 }
-JSON_TARGETS = {"options": "'{}'::jsonb", "attributes": "'{}'::jsonb", "images": "'[]'::jsonb"}
-TEXT_TARGETS = ("upc", "ean", "mpn", "title", "brand", "category")
-NUMERIC_TARGETS = ("cost", "msrp", "map_price", "shipping_cost", "dropship_fee", "weight", "length", "width", "height")
 LIMITS = {"sku": 255, "master_sku": 255, "mpn": 120, "title": 500, "brand": 200, "category": 300, "parent_sku": 255}
 MAX_MONEY = 10**10  # numeric(14, 4)
 MAX_MEASURE = 10**8  # numeric(12, 4)
@@ -586,25 +589,7 @@ class _Stage:
         return archived, active
 
     def _link_products(self) -> int:
-        self.cursor.execute(
-            f"""
-            UPDATE {VARIANT} v SET product_variant_id = pv.id
-            FROM {PRODUCT_VARIANT} pv
-            WHERE v.source_id = %(source)s AND v.product_variant_id IS NULL AND v.master_sku <> ''
-              AND pv.master_sku = v.master_sku
-            """,
-            self.params,
-        )
-        linked = self.cursor.rowcount
-        self.cursor.execute(
-            f"""
-            UPDATE {VARIANT} v SET product_variant_id = pv.id
-            FROM (SELECT DISTINCT ON (upc) upc, id FROM {PRODUCT_VARIANT} WHERE upc <> '' ORDER BY upc, id) pv
-            WHERE v.source_id = %(source)s AND v.product_variant_id IS NULL AND v.upc <> '' AND pv.upc = v.upc
-            """,
-            self.params,
-        )
-        return linked + self.cursor.rowcount
+        return link_products(self.cursor, self.params)
 
     def _refresh_fingerprints(self) -> None:
         """Rows whose bytes changed but values did not: keep their new fingerprint so the next diff skips them."""
@@ -699,9 +684,7 @@ class _Expressions:
 def _insert_columns(values: dict[str, str]) -> dict[str, str]:
     """Every column of a new variant: the mapped value, or the model's default."""
     columns: dict[str, str] = {}
-    for model_field in InventoryVariant._meta.concrete_fields:
-        if model_field.primary_key:
-            continue
+    for model_field in variant_fields():
         name, column = model_field.name, model_field.column
         if name in values or column in values:
             columns[column] = values.get(name, values.get(column))
@@ -711,18 +694,8 @@ def _insert_columns(values: dict[str, str]) -> dict[str, str]:
             columns[column] = "s.sku"
         elif name == "content_hash":
             columns[column] = "s.hash"
-        elif name in ("created_at", "updated_at", "quantity_updated_at"):
+        elif name in STAMPED:
             columns[column] = "%(now)s"
-        elif name in JSON_TARGETS:
-            columns[column] = JSON_TARGETS[name]
         else:
-            default = model_field.get_default()
-            if default is None:
-                columns[column] = "NULL"
-            elif isinstance(default, bool):
-                columns[column] = "true" if default else "false"
-            elif isinstance(default, int):
-                columns[column] = str(default)
-            else:
-                columns[column] = "'" + str(default).replace("'", "''") + "'"
+            columns[column] = default_sql(model_field)
     return columns
