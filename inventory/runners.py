@@ -136,18 +136,23 @@ def _with_estimated_total(progress: Progress, stream: IO[bytes], size: int) -> P
     while rows are still coming.
     """
 
-    def report(done: int, total: int | None = None) -> None:
-        if total is None and size and done:
-            try:
-                position = stream.tell()
-            except (OSError, ValueError):
-                position = 0
-            if position >= size:
-                total = done
-            elif position > 0:
-                total = max(done + 1, round(done * size / position))
-        progress(done, total)
+    def estimate(done: int) -> int | None:
+        """The estimated total after ``done`` rows, from where the stream is now."""
+        if not size or not done:
+            return None
+        try:
+            position = stream.tell()
+        except (OSError, ValueError):
+            position = 0
+        if position >= size:
+            return done
+        return max(done + 1, round(done * size / position)) if position > 0 else None
 
+    def report(done: int, total: int | None = None) -> None:
+        progress(done, estimate(done) if total is None else total)
+
+    # For a caller that writes progress from another thread: estimate while reading, write later.
+    report.estimate = estimate
     return report
 
 

@@ -36,6 +36,7 @@ from .common import (
     lock_global_settings,
     sku_room,
 )
+from .direct import apply_first_import
 from .lines import CsvLayout, CsvRows, fingerprints_at
 from .pipeline import MappedFeed, prepare
 from .variants_sql import (
@@ -89,6 +90,10 @@ DIFF_AT_MOST = 0.5  # above this share of changed rows, mapping everything is ch
 def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> None:
     """Apply ``request`` to ``source`` on PostgreSQL; fill ``result``. Raises RunHeld (nothing applied)."""
     exclusions, layout, salt = prepare(request, source)
+    if request.kind == "primary" and not _has_variants(source):
+        if apply_first_import(request, source, result, exclusions, layout, salt):
+            _analyze_after(result)
+            return
     with connection.cursor() as cursor:
         stage = _Stage(cursor, request, source, result, exclusions)
         # The diff and archive hash-join a million fingerprints; with the default 4 MB they spill to disk in batches.
@@ -106,13 +111,23 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
         finally:
             stage.drop()
             cursor.execute("RESET work_mem")
-        if result.counts["created"] + result.counts["archived"] + result.counts["updated"] >= ANALYZE_AFTER:
-            # Fresh statistics let the next run's joins use the (source, sku) index instead of scanning. What they
-            # need is the table's row count and the share of this source: a 3,000-row sample of source_id
-            # (0.05 s on 2M variants, against 0.5-0.7 s for the whole table; autovacuum refreshes the rest).
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL default_statistics_target = 10")
-                cursor.execute(f"ANALYZE {VARIANT} (source_id)")
+    _analyze_after(result)
+
+
+def _has_variants(source: Source) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {VARIANT} WHERE source_id = %s)", [source.pk])
+        return cursor.fetchone()[0]
+
+
+def _analyze_after(result: FeedResult) -> None:
+    if result.counts["created"] + result.counts["archived"] + result.counts["updated"] >= ANALYZE_AFTER:
+        # Fresh statistics let the next run's joins use the (source, sku) index instead of scanning. What they
+        # need is the table's row count and the share of this source: a 3,000-row sample of source_id
+        # (0.05 s on 2M variants, against 0.5-0.7 s for the whole table; autovacuum refreshes the rest).
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL default_statistics_target = 10")
+            cursor.execute(f"ANALYZE {VARIANT} (source_id)")
 
 
 class _ChecksNeeded(Exception):
