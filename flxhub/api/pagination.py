@@ -10,6 +10,9 @@ when its transaction commits. A transaction that stamps a row at 12:00:00.1 and 
 would be missed by a client whose page at 12:00:00.3 returned a row stamped 12:00:00.2. So on PostgreSQL
 a page stops short of the oldest transaction still writing (from ``pg_stat_activity``), less a margin for
 clock skew between the web hosts and the database: rows stamped after that are served once it commits.
+The writers are those the reading statement's snapshot cannot see yet (its in-progress transactions); one
+that commits between the snapshot and the read of the activity table has an unknown start, so the page
+then stops as far back as any writer is considered (``MAX_WRITER_AGE``).
 """
 
 import base64
@@ -82,19 +85,35 @@ def start_position(*, cursor: str | None, updated_after: datetime | None) -> Pos
     return None
 
 
+def _interval(delta: timedelta) -> str:
+    return f"interval '{delta.total_seconds():g} seconds'"
+
+
+# PostgreSQL: the horizon (a timestamptz, or NULL) of the statement that holds this as a subquery. The writers
+# are read from pg_stat_get_activity() without the view, whose joins to pg_database and pg_authid cost 3×.
+HORIZON_SQL = (
+    "WITH writer AS MATERIALIZED (SELECT datid, pid, backend_xid, xact_start FROM pg_stat_get_activity(NULL)"
+    " WHERE backend_xid IS NOT NULL)"
+    # A transaction the snapshot sees in progress that no longer runs: it committed since, start unknown.
+    " SELECT CASE WHEN EXISTS (SELECT FROM pg_snapshot_xip(pg_current_snapshot()) AS x (xid)"
+    " WHERE NOT EXISTS (SELECT FROM writer WHERE writer.backend_xid = x.xid::xid))"
+    f" THEN statement_timestamp() - {_interval(MAX_WRITER_AGE)}"
+    " ELSE (SELECT min(xact_start) FROM writer"
+    " WHERE datid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND pid <> pg_backend_pid()"
+    f" AND xact_start > statement_timestamp() - {_interval(MAX_WRITER_AGE)})"
+    f" END - {_interval(CLOCK_SKEW_MARGIN)}"
+)
+
+
 def visibility_horizon() -> datetime | None:
-    """Return the stamp after which rows may still be joined by earlier-stamped uncommitted ones, or None."""
+    """Return the stamp after which rows may still be joined by earlier-stamped uncommitted ones, or None.
+
+    For a page read by a later statement; a statement can hold ``HORIZON_SQL`` instead and save the round trip.
+    """
     if connection.vendor != "postgresql":
         return None  # SQLite serialises writers; nothing commits behind a reader's back.
-    # pg_stat_activity without the view: its joins to pg_database and pg_authid cost 3× the scan.
-    ((oldest_writer,),) = prepared_fetchall(
-        "SELECT min(a.xact_start) FROM pg_stat_get_activity(NULL) AS a"
-        " WHERE a.datid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        " AND a.backend_xid IS NOT NULL AND a.pid <> pg_backend_pid()"
-        " AND a.xact_start > statement_timestamp() - %s",
-        [MAX_WRITER_AGE],
-    )
-    return None if oldest_writer is None else oldest_writer - CLOCK_SKEW_MARGIN
+    ((horizon,),) = prepared_fetchall(HORIZON_SQL)
+    return horizon
 
 
 def keyset_slice(queryset: QuerySet, *, start: Position | None, limit: int) -> QuerySet:

@@ -11,7 +11,7 @@ the cost of a page is one index range scan and ~100 primary-key lookups, whateve
 import base64
 from dataclasses import dataclass
 
-from flxhub.api.pagination import Position, next_cursor, visibility_horizon
+from flxhub.api.pagination import HORIZON_SQL, Position, next_cursor
 from flxhub.api.prepared import prepared_fetchall
 
 from ..models import FRLine, FulfillmentRequest, Order
@@ -30,8 +30,8 @@ class FRPoll:
     order_id: int | None = None
 
 
-def _slice_sql(poll: FRPoll, *, start: Position | None, limit: int) -> tuple[str, list]:
-    """The FR (id, updated_at) of the page and the one after, as ``fr_filter`` + ``keyset_slice`` would select.
+def _page_filter(poll: FRPoll, *, start: Position | None) -> tuple[str, list]:
+    """The WHERE of the FRs ``fr_filter`` + ``keyset_slice`` select: ``poll``, after ``start``, below the horizon.
 
     Written out rather than compiled by the ORM (that costs a millisecond of Python a page); lists are one
     array parameter each, so one statement text serves every value and stays prepared.
@@ -59,13 +59,9 @@ def _slice_sql(poll: FRPoll, *, start: Position | None, limit: int) -> tuple[str
     if start is not None:
         # The first condition lets PostgreSQL range-scan the (source, updated_at, id) index.
         add("updated_at >= %s AND (updated_at > %s OR id > %s)", start.updated_at, start.updated_at, start.id)
-    horizon = visibility_horizon()
-    if horizon is not None:
-        add("updated_at < %s", horizon)
-    sql = "SELECT id, updated_at FROM orders_fulfillmentrequest"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    return sql + " ORDER BY updated_at, id LIMIT %s", [*params, limit + 1]
+    # The horizon in the same statement: evaluated once, right after the statement takes its snapshot.
+    add(f"updated_at < coalesce(({HORIZON_SQL}), 'infinity')")
+    return " AND ".join(where), params
 
 
 def _iso(column: str) -> str:
@@ -133,6 +129,11 @@ _SHIP_TO = _json_object(
         )
     ]
 )
+# The FR's lines in id order (none: '[]').
+_LINES = (
+    f"'[' || array_to_string(ARRAY(SELECT {_LINE} FROM orders_frline AS fl"
+    " WHERE fl.fulfillment_request_id = fr.id ORDER BY fl.id), ',') || ']'"
+)
 _TIMESTAMPS = ("generated_at", "sent_at", "acknowledged_at", "shipped_at", "canceled_at", "updated_at")
 # The keys and order of FulfillmentRequestOutput.
 _FR = _json_object(
@@ -142,28 +143,27 @@ _FR = _json_object(
     + [("acknowledged", "fr.acknowledged_at IS NOT NULL", "boolean")]
     + [(name, f"fr.{name}", "string") for name in ("shipping_method", "source_shipping_code", "source_reference")]
     + [("ship_to", _SHIP_TO, "json")]
-    + [(name, f"fr.{name}", "time") for name in _TIMESTAMPS]
-    + [("lines", "coalesce(lines.lines, '[]')", "json")]
+    + [(name, f"fr.{name}", "time") for name in _TIMESTAMPS[:-1]]
+    + [("updated_at", """'"' || fr.updated_at_text || '"'""", "json")]
+    + [("lines", _LINES, "json")]
 )
 
-# ``{page}`` is the keyset slice of FR (id, updated_at). The lines of the whole page are aggregated in one
-# pass; each FR comes back as its JSON text, with its updated_at as rendered (for the next cursor).
+_FR_COLUMNS = ("id", "number", "order_id", "source_id", "status", "shipping_status", "invoice_status")
+_FR_COLUMNS += ("status_reason", "shipping_method", "source_shipping_code", "source_reference", *_TIMESTAMPS)
+
+# ``{where}`` selects the FRs. The page (and the FR after it, for has_more) comes off the (source, updated_at,
+# id) index in order with the FR columns, and the nested loops over it keep that order: no sort of the rows.
+# Each FR's lines are one indexed subquery; updated_at is rendered once, for the FR and for the cursor.
 PAGE_SQL = f"""
-WITH page (id, updated_at) AS MATERIALIZED ({{page}}),
-lines AS (
-    SELECT fl.fulfillment_request_id AS fr_id, '[' || string_agg({_LINE}, ',' ORDER BY fl.id) || ']' AS lines
-    FROM orders_frline AS fl
-    WHERE fl.fulfillment_request_id IN (SELECT id FROM page)
-    GROUP BY fl.fulfillment_request_id
-)
-SELECT {_FR}, {_iso("page.updated_at")}, page.id
-FROM page
-JOIN orders_fulfillmentrequest AS fr ON fr.id = page.id
+SELECT {_FR}, fr.updated_at_text, fr.id
+FROM (
+    SELECT {", ".join(_FR_COLUMNS)}, {_iso("updated_at")} AS updated_at_text FROM orders_fulfillmentrequest
+    WHERE {{where}} ORDER BY updated_at, id LIMIT %s
+) AS fr
 JOIN orders_order AS o ON o.id = fr.order_id
-LEFT JOIN lines ON lines.fr_id = fr.id
-ORDER BY page.updated_at, page.id
+ORDER BY fr.updated_at, fr.id
 """
-# One line, no indentation: under 4 kB with the slice, psycopg caches its conversion to $n placeholders.
+# One line, no indentation: under 4 kB with the usual filters, psycopg caches its conversion to $n placeholders.
 PAGE_SQL = " ".join(PAGE_SQL.split())
 
 
@@ -174,8 +174,8 @@ def _cursor(rendered: str, pk: int) -> str:
 
 def fr_page_json(poll: FRPoll, *, start: Position | None, limit: int) -> bytes:
     """The page envelope ``{"data": […], "next_cursor", "has_more"}`` of the FRs ``poll`` selects after ``start``."""
-    slice_sql, params = _slice_sql(poll, start=start, limit=limit)
-    rows = prepared_fetchall(PAGE_SQL.replace("{page}", slice_sql, 1), params)
+    where, params = _page_filter(poll, start=start)
+    rows = prepared_fetchall(PAGE_SQL.replace("{where}", where, 1), [*params, limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     cursor_text = _cursor(rows[-1][1], rows[-1][2]) if rows else next_cursor(start=start, last=None)
