@@ -62,14 +62,15 @@ INSTALLED_APPS = [
     "orders",
 ]
 
+# Session, CSRF, auth and messages are Django's own, passed over on /api/v1/ (token requests; flxhub/api/middleware.py).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "flxhub.api.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "flxhub.api.middleware.CsrfViewMiddleware",
+    "flxhub.api.middleware.AuthenticationMiddleware",
+    "flxhub.api.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
