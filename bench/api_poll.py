@@ -5,16 +5,16 @@ Run (drops, creates and migrates the database named in DATABASE_URL, then fills 
     DATABASE_URL=postgres://postgres@127.0.0.1/flxhub_bench_api REDIS_URL=redis://127.0.0.1:6379/13 \\
     .venv/bin/python bench/api_poll.py [--clients 4,16] [--seconds 30] [--reuse] [--http-client stdlib|requests]
 
-``--reuse`` keeps an already filled database. The FR (source_id, updated_at, id) index is in the migrations
-(orders 0004) now; ``--source-cursor-index`` only adds a duplicate of it.
+``--reuse`` keeps an already filled database.
 
 Each client is its own process (no Django): it takes a random source token and a random ``updated_after`` in
 the last 30 days and follows ``next_cursor`` in pages of 100 until ``has_more`` is false, then starts again.
 Clients use http.client by default (``--http-client requests`` for requests.Session, as the first
-measurements did: it costs the shared 2 cores about 1 ms more CPU per request). One JSON line per scenario:
-requests/s, p50/p99 latency, errors, the load average around the run, CPU per request of gunicorn, of the
-PostgreSQL backends and of the clients, and queries per request, which are counted in-process
-(CaptureQueriesContext) for pages of 10, 100 and 500 and printed on their own line.
+measurements did: it costs the shared 2 cores about 1 ms more CPU per request). The clock starts once every
+client has started up (imports done), so no start-up shares the measured seconds. One JSON line per
+scenario: requests/s, p50/p99 latency, errors, the load average around the run, CPU per request of gunicorn,
+of the PostgreSQL backends and of the clients (their measured seconds only), and queries per request, which
+are counted in-process (CaptureQueriesContext) for pages of 10, 100 and 500 and printed on their own line.
 Targets (docs: ../shared/reference/perf.md): ≥ 300 requests/s with p99 ≤ 25 ms at 4 clients, p99 ≤ 100 ms at 16.
 """
 
@@ -27,7 +27,6 @@ import multiprocessing
 import os
 import random
 import re
-import resource
 import socket
 import statistics
 import subprocess
@@ -51,7 +50,6 @@ WARMUP_SECONDS = 3
 # Bench tokens may make as many calls as the box can serve; the limiter still counts every one in Redis.
 BENCH_RATE_LIMIT = 10**7
 FERNET_KEY = "YWqUoGfdbxvBkt9Lg-behAmx-zenc8RNPifLPzpchhw="
-WHAT_IF_INDEX = "bench_fr_source_cursor"
 NEXT_CURSOR = re.compile(rb'"next_cursor":"([^"]*)","has_more":(true|false)\}$')
 
 
@@ -141,21 +139,6 @@ def fill() -> dict:
     return {"seconds": round(time.perf_counter() - started, 1), "sources": SOURCES, "frs": FRS}
 
 
-def source_cursor_index(enabled: bool) -> str:
-    """Create or drop the what-if index; return how the schema differs from the migrations."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if enabled:
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {WHAT_IF_INDEX} ON orders_fulfillmentrequest (source_id, updated_at, id)"
-            )
-        else:
-            cursor.execute(f"DROP INDEX IF EXISTS {WHAT_IF_INDEX}")
-        cursor.execute("ANALYZE orders_fulfillmentrequest")
-    return "migrations + FR (source_id, updated_at, id) index" if enabled else "migrations"
-
-
 def source_tokens() -> list[str]:
     from orders.services.tokens import api_token_create
     from sources.models import Source
@@ -241,16 +224,18 @@ HTTP_CLIENTS = {"stdlib": StdlibClient, "requests": RequestsClient}
 
 
 def poll_client(
-    base_url: str, tokens: list[str], seed: int, go, seconds: float, results, http_client: str = "stdlib"
+    base_url: str, tokens: list[str], seed: int, ready, go, seconds: float, results, http_client: str = "stdlib"
 ) -> None:
-    """One source client (its own process): follow cursors for ``seconds`` and report every latency."""
+    """One source client (its own process): follow cursors for ``seconds``; report every latency and its CPU."""
     client = HTTP_CLIENTS[http_client](base_url)
     rng = random.Random(seed)
     url = f"{base_url}/api/v1/fulfillment-requests"
     now = datetime.now(UTC)
     latencies: list[float] = []
     errors = 0
+    ready.put(seed)
     go.wait()
+    cpu_started = time.process_time()
     stop = time.perf_counter() + seconds
     while time.perf_counter() < stop:
         headers = {"Authorization": f"Bearer {rng.choice(tokens)}"}
@@ -271,7 +256,7 @@ def poll_client(
             if match.group(2) == b"false":
                 break
             params = {"cursor": match.group(1).decode(), "limit": PAGE}
-    results.put({"latencies": latencies, "errors": errors})
+    results.put({"latencies": latencies, "errors": errors, "cpu_seconds": time.process_time() - cpu_started})
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
@@ -326,17 +311,17 @@ def run_load(
 ) -> dict:
     """Run ``clients`` client processes for ``seconds`` at once; return throughput, latency, errors and CPU."""
     context = multiprocessing.get_context("spawn")
-    go, results = context.Event(), context.Queue()
+    ready, go, results = context.Queue(), context.Event(), context.Queue()
     processes = [
-        context.Process(target=poll_client, args=(base_url, tokens, seed, go, seconds, results, http_client))
+        context.Process(target=poll_client, args=(base_url, tokens, seed, ready, go, seconds, results, http_client))
         for seed in range(clients)
     ]
     for process in processes:
         process.start()
-    time.sleep(1.0 + 0.15 * clients)  # let every client import requests before the clock starts
+    for _ in processes:  # every client has imported its modules and is waiting for the clock
+        ready.get(timeout=120)
     watched = server_processes(server) if server is not None else {}
     cpu_before = {name: cpu_seconds(pids) for name, pids in watched.items()}
-    clients_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = os.getloadavg()
     go.set()
     reports = [results.get(timeout=seconds + 60) for _ in processes]
@@ -345,10 +330,7 @@ def run_load(
     cpu = {name: cpu_used(cpu_before.get(name, {}), cpu_seconds(pids)) for name, pids in watched.items()}
     for process in processes:
         process.join()
-    clients_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu["clients"] = sum(
-        getattr(clients_after, field) - getattr(clients_before, field) for field in ("ru_utime", "ru_stime")
-    )
+    cpu["clients"] = sum(report["cpu_seconds"] for report in reports)
     latencies = sorted(latency for report in reports for latency in report["latencies"])
     count = len(latencies)
     return {
@@ -373,7 +355,6 @@ def main() -> None:
     parser.add_argument("--clients", default="4,16", help="comma-separated client counts, one scenario each")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--reuse", action="store_true", help="keep the database if it is already filled")
-    parser.add_argument("--source-cursor-index", action="store_true", help="what-if: add the source cursor index")
     parser.add_argument(
         "--http-client",
         choices=sorted(HTTP_CLIENTS),
@@ -401,10 +382,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     if not FulfillmentRequest.objects.exists():
         print(json.dumps({"bench": "api_poll", "fill": fill()}), flush=True)
-    schema = source_cursor_index(args.source_cursor_index)
     tokens = source_tokens()
     queries = queries_per_request(tokens[0])
-    print(json.dumps({"bench": "api_poll", "schema": schema, "queries_per_request_by_page_size": queries}), flush=True)
+    print(json.dumps({"bench": "api_poll", "queries_per_request_by_page_size": queries}), flush=True)
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -416,7 +396,6 @@ def main() -> None:
             result = run_load(base_url, tokens, clients, args.seconds, args.http_client, server)
             result = {
                 "bench": "api_poll",
-                "schema": schema,
                 "page": PAGE,
                 **result,
                 "queries_per_request": queries[PAGE],
