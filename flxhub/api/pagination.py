@@ -10,9 +10,9 @@ when its transaction commits. A transaction that stamps a row at 12:00:00.1 and 
 would be missed by a client whose page at 12:00:00.3 returned a row stamped 12:00:00.2. So on PostgreSQL
 a page stops short of the oldest transaction still writing (from ``pg_stat_activity``), less a margin for
 clock skew between the web hosts and the database: rows stamped after that are served once it commits.
-The writers are those the reading statement's snapshot cannot see yet (its in-progress transactions); one
-that commits between the snapshot and the read of the activity table has an unknown start, so the page
-then stops as far back as any writer is considered (``MAX_WRITER_AGE``).
+The FR page reads the writers in its own statement, just after that statement's snapshot: a transaction the
+snapshot saw in progress that has finished by then started at an unknown time, so the page then stops as
+far back as any writer counts (``MAX_WRITER_AGE``).
 """
 
 import base64

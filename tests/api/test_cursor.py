@@ -2,10 +2,12 @@
 
 import threading
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from flxhub.api.pagination import CLOCK_SKEW_MARGIN, HORIZON_SQL, MAX_WRITER_AGE
 from orders.models import FulfillmentRequest
 from orders.services.fr_status import fr_transition
 
@@ -99,3 +101,30 @@ def test_a_change_committed_after_a_later_one_is_not_skipped(api, tokens, sent_f
     assert done.is_set()
     page = poll(client, cursor)
     assert [row["id"] for row in page["data"]] == [fr_a.pk, fr_b.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_gone_between_the_snapshot_and_the_activity_read_holds_the_page_back_all_the_way():
+    """The snapshot saw a writer in progress; by the time the writers are read it has committed, start unknown.
+
+    A repeatable-read transaction keeps the snapshot of its first statement, so the horizon read in a later one
+    sees a snapshot from before the writer's commit and an activity table from after it.
+    """
+    settings = connection.settings_dict
+    dsn = f"dbname={settings['NAME']} user={settings['USER']} host={settings['HOST']} port={settings['PORT'] or 5432}"
+    with psycopg.connect(dsn, autocommit=True) as writer, psycopg.connect(dsn, autocommit=True) as later_writer:
+        writer.execute("BEGIN")
+        ((writer_xid,),) = writer.execute("SELECT pg_current_xact_id()::text").fetchall()
+        # A later transaction that completes puts the writer below the snapshot's xmax, among its in-progress ones.
+        later_writer.execute("BEGIN")
+        later_writer.execute("SELECT pg_current_xact_id()")
+        later_writer.execute("COMMIT")
+        with psycopg.connect(dsn) as reader:
+            reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            ((in_progress,),) = reader.execute(
+                "SELECT array_agg(xid::text) FROM pg_snapshot_xip(pg_current_snapshot()) AS xid"
+            ).fetchall()
+            writer.execute("COMMIT")
+            ((horizon, now),) = reader.execute(f"SELECT ({HORIZON_SQL}), statement_timestamp()").fetchall()
+    assert writer_xid in in_progress
+    assert horizon == now - MAX_WRITER_AGE - CLOCK_SKEW_MARGIN
