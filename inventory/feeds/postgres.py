@@ -122,12 +122,13 @@ def _has_variants(source: Source) -> bool:
 
 def _analyze_after(result: FeedResult) -> None:
     if result.counts["created"] + result.counts["archived"] + result.counts["updated"] >= ANALYZE_AFTER:
-        # Fresh statistics let the next run's joins use the (source, sku) index instead of scanning. What they
-        # need is the table's row count and the share of this source: a 3,000-row sample of source_id
-        # (0.05 s on 2M variants, against 0.5-0.7 s for the whole table; autovacuum refreshes the rest).
+        # Fresh statistics let the next run's joins use the (source, sku) index instead of scanning: the table's
+        # row count, this source's share, and that a SKU is (nearly) unique. A 3,000-row sample of every column
+        # takes 0.04 s on 1M variants. Every column: autovacuum may not have analysed the table yet, and without
+        # statistics for sku the planner expected 5,000 variants per (source, sku) and chose to scan them.
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL default_statistics_target = 10")
-            cursor.execute(f"ANALYZE {VARIANT} (source_id)")
+            cursor.execute(f"ANALYZE {VARIANT}")
 
 
 class _ChecksNeeded(Exception):
@@ -144,6 +145,8 @@ class _Stage:
         self.unchanged_lines = 0
         self.staged_ok = 0
         self.existed = False
+        self.active: int | None = None
+        self.by_index = False
         self.checks_deferred = False  # a first import's checks wait for the insert to refuse something
         self.params: dict[str, Any] = {"source": source.pk, "prefix": source.sku_prefix, "now": timezone.now()}
         self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines, flx_gone")
@@ -164,10 +167,13 @@ class _Stage:
         total = 0
         starts = array("q")  # byte offset of each data row: pass 2 reads only the changed ones
         add_start = starts.append
+        seen: set[int] = set()  # the fingerprints' Python hashes: finds a row repeated byte for byte
+        add_seen = seen.add
         with cursor.copy("COPY flx_lines (row, hash) FROM STDIN") as copy:
             buffer = []
             for row, digest, at in fingerprints_at(CsvRows(file, layout), salt):
                 add_start(at)
+                add_seen(hash(digest))
                 buffer.append(f"{row}\t{digest}\n")
                 if len(buffer) >= 10_000:
                     copy.write("".join(buffer))
@@ -193,16 +199,26 @@ class _Stage:
             self.params,
         )
         cursor.execute("CREATE TEMP TABLE flx_gone AS SELECT id FROM flx_unmatched WHERE row IS NULL")
-        # Changed: no variant carries the fingerprint, or the same raw row appears twice (a duplicate SKU).
+        cursor.execute("ANALYZE flx_gone")
+        # Changed: no variant carries the fingerprint, or the same raw row appears twice (a duplicate SKU; the
+        # search for those rows is a pass over every line, so it runs only when the hashes above saw one).
+        repeated = len(seen) < total
+        del seen
         cursor.execute(
             """
             CREATE TEMP TABLE flx_changed AS
             SELECT row FROM flx_unmatched WHERE row IS NOT NULL
+            """
+            + (
+                """
             UNION
             SELECT l.row FROM flx_lines l JOIN (
                 SELECT hash FROM flx_lines GROUP BY hash HAVING count(*) > 1
             ) twice ON twice.hash = l.hash
             """
+                if repeated
+                else ""
+            )
         )
         changed_count = cursor.rowcount
         cursor.execute("RESET enable_nestloop")
@@ -299,11 +315,16 @@ class _Stage:
 
     def merge(self) -> None:
         result, request = self.result, self.request
+        # Compiling a statement's plan to machine code takes 0.1-0.2 s, more than most of these statements run.
+        self.cursor.execute("SET LOCAL jit = off")
         lock_global_settings()
         self.existed = bool(self._count(f"SELECT EXISTS (SELECT 1 FROM {VARIANT} WHERE source_id = %(source)s)"))
         if self.existed:
             # Statistics for the joins with the source's variants; a first import only scans the stage.
             self.cursor.execute("ANALYZE flx_stage")
+            self._plan_joins()
+        else:
+            self.active = 0
         # A first import without parents checks nothing up front (each check is a pass over the whole stage):
         # the insert itself refuses what the checks would find, and only then do they run (see _insert).
         self.checks_deferred = not self.existed and request.kind == "primary" and "parent_sku" not in self.targets
@@ -312,33 +333,31 @@ class _Stage:
         if self.existed or request.kind == "secondary":
             self._dedupe()
         # Else the unique (source, sku) index finds repeated SKUs while inserting (see _insert).
-        active = self._count(f"SELECT count(*) FROM {VARIANT} WHERE source_id = %(source)s AND status = 'active'")
-        self.active = active
         exprs = _Expressions(self.targets, request.kind, self.exclusions)
         self.params.update(exprs.params)
         zeroed = 0
-        if active and not request.force:
+        if self.existed and not request.force:
             zeroed = self._zeroed(exprs)
+        rows = self.staged_ok + (self.unchanged_lines if request.kind == "primary" else 0)
+        if zeroed or not rows:
+            self._active()  # before anything is written: feed safety compares with it
         if request.kind == "secondary":
             updated = self._update(exprs)
             unknown = self._unknown()
             result.counts["skipped"] += unknown
             result.counts["updated"] += updated
             result.counts["unchanged"] += self.staged_ok - updated - unknown + self.unchanged_lines
-            check_feed_safety(request=request, source=self.source, active=active, affected=zeroed, rows=self.staged_ok)
+            self._check_safety(affected=zeroed, rows=rows)
             return
         if "parent_sku" in self.targets:
             self._merge_parents()
+        # Archive first: feed safety then knows what it archived, and the active count before (see _active).
+        archived, archived_active = self._archive() if request.full and self.existed else (0, 0)
+        if archived_active and self.active is None:
+            self.active = self._active() + archived_active
+        self._check_safety(affected=archived_active + zeroed, rows=rows)
         updated = self._update(exprs) if self.existed else 0
         created, over_limit = self._insert(exprs)
-        archived, archived_active = self._archive() if request.full and self.existed else (0, 0)
-        check_feed_safety(
-            request=request,
-            source=self.source,
-            active=active,
-            affected=archived_active + zeroed,
-            rows=self.staged_ok + self.unchanged_lines,
-        )
         linked = self._link_products()
         if self.existed:
             self._refresh_fingerprints()
@@ -349,6 +368,48 @@ class _Stage:
         counts["unchanged"] += self.staged_ok - updated - created - over_limit + self.unchanged_lines
         if linked:
             result.log.append(f"Linked {linked} variants to products (by master SKU, then UPC).")
+
+    def _active(self) -> int:
+        """How many of the source's variants are active (counted once: it scans them all)."""
+        if self.active is None:
+            self.active = self._count(
+                f"SELECT count(*) FROM {VARIANT} WHERE source_id = %(source)s AND status = 'active'"
+            )
+        return self.active
+
+    def _plan_joins(self) -> None:
+        """Decide whether the stage joins the source's variants through their indexes (``by_index``).
+
+        A re-sent feed stages only its changed lines; left to itself the planner hashes that stage and scans
+        every variant of the source once per statement (≈ 0.3-0.5 s each on a million variants). Statements
+        whose only nested loop starts from the stage turn hash and merge joins off (``_index_joins``); the
+        others say it with LATERAL. Turning them off for the whole merge is not safe: with a stale estimate of
+        the variants the planner then loops over them and scans the stage for each one (minutes).
+        """
+        size = self.unchanged_lines + self.staged_ok if self.lines else self._active()
+        self.by_index = self.staged_ok * 20 < size
+
+    def _variant_of_stage_row(self) -> str:
+        """SQL joining each stage row ``s`` to its variant ``v``: through the (source, sku) index when by_index.
+
+        LATERAL with OFFSET 0 is not flattened into a plain join, so the planner cannot turn it into a hash join.
+        """
+        if self.by_index:
+            return (
+                f"CROSS JOIN LATERAL (SELECT * FROM {VARIANT} v WHERE v.source_id = %(source)s AND v.sku = s.sku "
+                "OFFSET 0) v"
+            )
+        return f"JOIN {VARIANT} v ON v.source_id = %(source)s AND v.sku = s.sku"
+
+    def _index_joins(self, on: bool) -> None:
+        if self.by_index:
+            switch = "off" if on else "on"
+            self.cursor.execute(f"SET LOCAL enable_hashjoin = {switch}; SET LOCAL enable_mergejoin = {switch}")
+
+    def _check_safety(self, *, affected: int, rows: int) -> None:
+        """Feed safety; the source's active count is only needed when something would be lost, or nothing read."""
+        active = self._active() if affected or not rows else 0
+        check_feed_safety(request=self.request, source=self.source, active=active, affected=affected, rows=rows)
 
     def _count(self, sql: str) -> int:
         self.cursor.execute(sql, self.params)
@@ -398,9 +459,17 @@ class _Stage:
                 """,
                 lambda returned: f"SKU {returned[1]} repeats row {returned[2]}; only the first row of a SKU is applied",
             )
-        if not self.lines:
+        if not self.lines or not self._count(
+            f"""
+            SELECT EXISTS (
+                SELECT 1 FROM flx_stage s {self._variant_of_stage_row()}
+                WHERE s.ok AND NOT EXISTS (SELECT 1 FROM flx_gone g WHERE g.id = v.id)
+            )
+            """
+        ):
             return
-        # A changed row whose SKU is also on an unchanged row: the unchanged row's variant carries its fingerprint.
+        # A changed row whose SKU is also on an unchanged row: the unchanged row's variant carries its fingerprint
+        # (its variant is not among the gone ones, whose fingerprint no line has: the check above).
         self.cursor.execute(
             f"""
             SELECT s.row, s.sku, l.row FROM flx_stage s
@@ -429,7 +498,7 @@ class _Stage:
         return self._count(
             f"""
             SELECT count(*) FROM flx_stage s {exprs.parent_join}
-            JOIN {VARIANT} v ON v.source_id = %(source)s AND v.sku = s.sku
+            {self._variant_of_stage_row()}
             WHERE s.ok AND v.status = 'active'
               AND ({status} IN ('archived', 'discontinued') OR ({quantity} = 0 AND v.quantity > 0))
             """
@@ -479,11 +548,7 @@ class _Stage:
             else ""
         )
         fingerprint = "''" if self.request.kind == "secondary" else "s.hash"
-        # A stage much smaller than the source (a re-sent feed stages only its changed lines) is joined through the
-        # (source, sku) index; left to itself the planner hashes the stage and scans every variant of the source.
-        by_index = self.staged_ok * 20 < self.active
-        if by_index:
-            self.cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL jit = 0")
+        self._index_joins(True)
         self.cursor.execute(
             f"""
             UPDATE {VARIANT} v SET {sets}, content_hash = {fingerprint}, updated_at = %(now)s{stamp}
@@ -494,8 +559,7 @@ class _Stage:
             self.params,
         )
         updated = self.cursor.rowcount
-        if by_index:
-            self.cursor.execute("RESET enable_hashjoin; RESET enable_mergejoin; RESET jit")
+        self._index_joins(False)
         return updated
 
     def _unknown(self) -> int:
@@ -522,7 +586,9 @@ class _Stage:
         """
         if self.existed:
             new_rows = missing
+            self._index_joins(True)  # NOT EXISTS on the (source, sku) index: a nested loop can only start at s
             new_count = self._count(f"SELECT count(*) {new_rows}")
+            self._index_joins(False)
             if not new_count:
                 return 0, 0  # nothing to insert: no need to count every source's variants for the SKU limit
         else:
@@ -537,7 +603,10 @@ class _Stage:
         order = f"ORDER BY s.row LIMIT {room}" if new_count > room else ""
         insert = f"INSERT INTO {VARIANT} ({columns}) SELECT {values} {new_rows} {order}"
         if self.existed:
+            self._index_joins(True)
             self.cursor.execute(insert, self.params)
+            inserted = self.cursor.rowcount
+            self._index_joins(False)
         else:
             # A first import skips the search for repeated SKUs (a pass over the whole stage): the unique index
             # refuses a repeated one, and only then are they reported and the insert run again without them.
@@ -557,7 +626,8 @@ class _Stage:
                 order = f"ORDER BY s.row LIMIT {room}" if new_count > room else ""
                 insert = f"INSERT INTO {VARIANT} ({columns}) SELECT {values} {checked_rows} {order}"
                 self.cursor.execute(insert, self.params)
-        created = self.cursor.rowcount
+            inserted = self.cursor.rowcount
+        created = inserted
         over = new_count - created
         if over > 0:
             self.cursor.execute(
@@ -577,13 +647,16 @@ class _Stage:
         present = "NOT EXISTS (SELECT 1 FROM flx_stage s WHERE s.sku = v.sku)"
         if self.lines:
             # The diff already found the variants no line of this feed carries: look only at those.
-            variants = f"flx_gone g JOIN {VARIANT} v ON v.id = g.id"
-            self.cursor.execute("ANALYZE flx_gone")
+            variants = (
+                f"flx_gone g CROSS JOIN LATERAL (SELECT * FROM {VARIANT} v WHERE v.id = g.id OFFSET 0) v"
+                if self.by_index  # by primary key, not a scan of the table (see _variant_of_stage_row)
+                else f"flx_gone g JOIN {VARIANT} v ON v.id = g.id"
+            )
         else:
             variants = f"{VARIANT} v"
             # Stale statistics can make the planner probe the unindexed stage once per variant (hours on 1M
             # rows); a hash anti-join is right at every size here.
-            self.cursor.execute("SET LOCAL enable_nestloop = off")
+            self.cursor.execute("SET LOCAL enable_nestloop = off; SET LOCAL enable_hashjoin = on")
         self.cursor.execute(
             f"""
             WITH gone AS (
@@ -600,7 +673,8 @@ class _Stage:
             self.params,
         )
         archived, active = self.cursor.fetchone()
-        self.cursor.execute("SET LOCAL enable_nestloop = on")
+        if not self.lines:
+            self.cursor.execute(f"SET LOCAL enable_nestloop = on; SET LOCAL enable_hashjoin = {not self.by_index}")
         return archived, active
 
     def _link_products(self) -> int:
@@ -608,6 +682,7 @@ class _Stage:
 
     def _refresh_fingerprints(self) -> None:
         """Rows whose bytes changed but values did not: keep their new fingerprint so the next diff skips them."""
+        self._index_joins(True)
         self.cursor.execute(
             f"""
             UPDATE {VARIANT} v SET content_hash = s.hash FROM flx_stage s
@@ -616,6 +691,7 @@ class _Stage:
             """,
             self.params,
         )
+        self._index_joins(False)
 
     def drop(self) -> None:
         self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines, flx_gone")
