@@ -59,7 +59,7 @@ def apply_first_import(
     """Apply a primary feed to a source that has no variants; False (nothing changed, file rewound) to use the stage."""
     start = request.file.tell()
     saved = copy.deepcopy(result)
-    feed = MappedFeed(request, result, salt, layout)
+    feed = MappedFeed(request, result, salt, layout, record_fingerprints=False)
     rows = iter(feed)
     first = next(rows, None)
     try:

@@ -60,8 +60,10 @@ class MappedFeed:
     """Iterate (original row, fingerprint, data) over a feed, reporting row errors into ``result``.
 
     With a CSV ``layout`` the rows are read raw and fingerprinted by bytes (``rows`` limits them to the
-    changed ones); otherwise each record's values are fingerprinted. ``error_rows`` collects (row, sku) of
-    rows that failed mapping but named a SKU, so a full feed does not archive a variant whose row is merely bad.
+    changed ones); otherwise each record's values are fingerprinted, unless ``record_fingerprints`` is False
+    (the PostgreSQL paths diff CSV files only: a fingerprint of an XLSX or JSON record is never read there, and
+    taking it costs a repr and an MD5 per record). ``error_rows`` collects (row, sku) of rows that failed
+    mapping but named a SKU, so a full feed does not archive a variant whose row is merely bad.
     """
 
     def __init__(
@@ -72,8 +74,11 @@ class MappedFeed:
         layout: CsvLayout | None,
         rows: Sequence[int] | None = None,
         starts: Sequence[int] | None = None,
+        *,
+        record_fingerprints: bool = True,
     ):
         self.request, self.result, self.salt, self.layout, self.rows = request, result, salt, layout, rows
+        self.hashed = layout is not None or record_fingerprints
         self.starts = starts  # byte offset of every data row (from the diff): read only the changed ones
         self.hashes = RowHashes()
         self.error_rows: list[tuple[int, str]] = []
@@ -83,7 +88,7 @@ class MappedFeed:
         request = self.request
         if self.layout is None:
             records = open_records(request.file_format, request.file, request.format_options)
-            return hashed_records(records, self.salt, self.hashes)
+            return hashed_records(records, self.salt, self.hashes) if self.hashed else records
         csv_rows = CsvRows(request.file, self.layout)
         raw: Iterable[tuple[int, bytes]]
         if self.rows is None:
@@ -103,6 +108,10 @@ class MappedFeed:
             self.error_rows.append((row, error.sku))
 
     def __iter__(self) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        if not self.hashed:
+            for mapped in self.mapper.map(self._records(), self._on_error):
+                yield mapped[0], "", mapped[2]
+            return
         take = self.hashes.take
         for mapped in self.mapper.map(self._records(), self._on_error):
             digest, row = take(mapped[0], mapped[1])

@@ -102,7 +102,7 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
             changed = None
             if layout is not None and request.kind == "primary" and stage.has_fingerprints():
                 changed = stage.diff_lines(layout, salt)
-            feed = MappedFeed(request, result, salt, layout, changed, stage.starts)
+            feed = MappedFeed(request, result, salt, layout, changed, stage.starts, record_fingerprints=False)
             stage.load(feed)
             feed.finish()
             result.counts["read"] += stage.unchanged_lines
