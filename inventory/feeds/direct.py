@@ -189,8 +189,9 @@ def row_encoder(targets: Iterable[str], source: Source, exclusions: dict[str, li
             constants.append((column, source.pk))
         elif name in STAMPED:
             constants.append((column, now))
-        else:
-            constants.append((column, default_value(model_field)))
+        elif (default := default_value(model_field)) is not None:
+            constants.append((column, default))
+        # else: a NULL, which the table gives a column COPY does not name (one value less to parse per row).
     # Feed text holding a backslash, tab or line end is escaped (rare); checked once over all of it.
     body.append(f"    text = {' + '.join(texts)}")
     body.append("    if '\\\\' in text or '\\t' in text or '\\n' in text or '\\r' in text:")
