@@ -65,9 +65,9 @@ def apply_first_import(
     try:
         if first is None or "parent_sku" in first[2]:
             raise _Refused("")  # nothing to copy, or parents: the stage's work
-        encode, columns = row_encoder(first[2].keys(), source, exclusions)
         params = {"source": source.pk}
         with ProgressRelay(request.progress) as relay, transaction.atomic(), connection.cursor() as cursor:
+            encode, columns = row_encoder(first[2].keys(), source, exclusions, defaulted=_defaulted_columns(cursor))
             created = _copy_rows(cursor, columns, encode, chain([first], rows), feed, relay)
             feed.finish()
             lock_global_settings()
@@ -132,12 +132,25 @@ def copy_text(value: Any) -> str:
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def row_encoder(targets: Iterable[str], source: Source, exclusions: dict[str, list[str]]):
+def _defaulted_columns(cursor) -> frozenset[str]:
+    """The variant columns with a default in the database (migration 0005): COPY leaves those out."""
+    cursor.execute(
+        "SELECT a.attname FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE a.attrelid = %s::regclass",
+        [VARIANT],
+    )
+    return frozenset(name for (name,) in cursor.fetchall())
+
+
+def row_encoder(
+    targets: Iterable[str], source: Source, exclusions: dict[str, list[str]], defaulted: frozenset[str] = frozenset()
+):
     """Return ``(encode, columns)``: ``encode(data, fingerprint)`` gives a new variant as one line of COPY text in
     ``columns`` order (None for a row the stage must judge): the values of the stage merge's INSERT.
 
     It is generated source, like the mapping's fast path: one expression per column, no loop per field. The
-    columns no feed value decides come last, as one constant text.
+    columns no feed value decides come last, as one constant text, except those left to the table: NULLs, and
+    the ``defaulted`` columns (the database's default is the value: the time and the empty JSON, see 0005).
     """
     targets = set(targets)
     now = timezone.now().isoformat()
@@ -185,6 +198,8 @@ def row_encoder(targets: Iterable[str], source: Source, exclusions: dict[str, li
             value(column, f"{{{name}}}", *lines, text=name)
         elif name == "is_excluded":
             value(column, "{excluded}", f"excluded = 't' if {_excluded(targets, exclusions, constant)} else 'f'")
+        elif column in defaulted and (name in STAMPED or (name in JSON_EMPTY and name not in targets)):
+            continue
         elif name == "source":
             constants.append((column, source.pk))
         elif name in STAMPED:

@@ -84,6 +84,11 @@ def test_the_direct_copy_stores_exactly_what_the_stage_stores(apply_feed, monkey
     assert copied["S-1"]["master_sku"] == "D-S-1" and copied["S-4"]["status"] == "active"
     assert copied["S-3"]["is_excluded"] and not copied["S-1"]["is_excluded"]
     assert copied["S-2"]["cost"] is None and copied["S-4"]["quantity"] == 0
+    # Left to the table's defaults (migration 0005): the time of the apply.
+    stamps = InventoryVariant.objects.filter(source=direct_source).values_list(
+        "created_at", "updated_at", "quantity_updated_at"
+    )
+    assert all(created and updated and quantity for created, updated, quantity in stamps)
 
 
 def test_a_repeated_sku_sends_the_first_import_through_the_stage_which_reports_it(apply_feed, stage_used):
