@@ -100,9 +100,21 @@ class InventoryVariant(models.Model):
         DISCONTINUED = "discontinued", "Discontinued"
 
     # Indexes are in Meta: a feed writes a million rows, and every index costs each row (see Meta.indexes).
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="inventory_variants", db_index=False)
+    # source and parent have no FOREIGN KEY constraint: triggers from migration 0004 keep the same integrity with one
+    # set-based check per INSERT statement instead of one query per row at COMMIT. The checks run at the end of each
+    # statement (write a source or parent before its variants). A migration that makes SQLite remake this table,
+    # sources_source or inventory_inventoryparent drops the triggers before and creates them after: see 0004.
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="inventory_variants", db_index=False, db_constraint=False
+    )
     parent = models.ForeignKey(
-        InventoryParent, null=True, blank=True, on_delete=models.SET_NULL, related_name="variants", db_index=False
+        InventoryParent,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="variants",
+        db_index=False,
+        db_constraint=False,
     )
     sku = models.CharField(max_length=255)
     master_sku = models.CharField(max_length=255, blank=True)
