@@ -25,6 +25,7 @@ from .models import (
     SourceInvoiceLine,
 )
 from .services.fr_actions import OPERATOR_ACTIONS, fr_regenerate
+from .services.order_contact import FR_VISIBLE_FIELDS, order_frs_touch
 from .services.order_csv import orders_import_csv
 from .services.routing import order_generate_frs
 
@@ -59,6 +60,12 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, FulfillmentRequestInline]
     actions = ["generate_frs"]
     change_list_template = "admin/orders/order_change_list.html"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and FR_VISIBLE_FIELDS.intersection(form.changed_data):
+            # The FRs show the ship-to: sources polling for changes must see the new one.
+            order_frs_touch(order_id=obj.pk)
 
     @admin.action(description="Generate FRs (route) for selected orders")
     def generate_frs(self, request, queryset):
