@@ -9,7 +9,7 @@ through Django's ordinary cursor instead.
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.backends.utils import CursorWrapper
 
 # A count no statement reaches: psycopg never prepares on its own, yet honours prepare=True.
@@ -22,11 +22,26 @@ class _PreparedCursor(psycopg.Cursor):
 
 
 def prepared_fetchall(sql: str, params: list | None = None) -> list[tuple]:
-    """Run ``sql`` (``%s`` placeholders) prepared and return its rows."""
+    """Run ``sql`` (``%s`` placeholders) prepared and return its rows.
+
+    The raw cursor skips the health check Django's cursors make (a ``SELECT 1`` round trip per request), so a
+    persistent connection the server has dropped (a restart, a failover) shows up here as an error: outside a
+    transaction this read is then run once more on a new connection instead of failing the request.
+    """
     if connection.vendor != "postgresql" or not settings.DB_PREPARE_HOT_QUERIES:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+    try:
+        return _fetchall(sql, params)
+    except DatabaseError:
+        if connection.in_atomic_block or connection.is_usable():
+            raise
+        connection.close()
+        return _fetchall(sql, params)
+
+
+def _fetchall(sql: str, params: list | None) -> list[tuple]:
     connection.ensure_connection()
     if connection.connection.prepare_threshold is None:
         connection.connection.prepare_threshold = _NEVER_BY_COUNT

@@ -110,3 +110,21 @@ def test_the_hot_statements_are_prepared_once_per_connection_and_others_are_not(
     assert any(statement.startswith(page_statement) for statement in prepared)
     # The cursor horizon of the other lists is the only other statement prepared; the ORM's statements never are.
     assert all(statement.startswith((page_statement, HORIZON_SQL)) for statement in prepared)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_poll_after_the_server_dropped_the_connection_reconnects_instead_of_failing():
+    import psycopg
+    from django.db import connection
+
+    from flxhub.api.prepared import prepared_fetchall
+
+    assert prepared_fetchall("SELECT %s::int", [1]) == [(1,)]
+    pid = connection.connection.info.backend_pid
+    settings = connection.settings_dict
+    dsn = f"host={settings['HOST']} port={settings['PORT'] or 5432} user={settings['USER']} dbname={settings['NAME']}"
+    with psycopg.connect(dsn, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    assert prepared_fetchall("SELECT %s::int", [2]) == [(2,)]
+    assert connection.connection.info.backend_pid != pid
