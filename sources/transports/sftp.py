@@ -264,12 +264,25 @@ class SFTPTransport(BaseTransport):
                     f"Permission denied by the SFTP server: {error}", code="transport_refused"
                 ) from None
             if error.errno is None and not isinstance(error, TimeoutError):
+                if self._session_lost():
+                    # paramiko says "Socket is closed" when the connection went away under it: the network.
+                    self.close()
+                    raise TransientTransportError(
+                        f"The connection to {self.settings.host}:{self.port} was lost: {error}", code="transport_reset"
+                    ) from None
                 raise TransportError(f"The SFTP server refused: {error}", code="transport_refused") from None
             self.close()
             raise network_error(error, host=self.settings.host, port=self.port, timeout=self.settings.timeout) from None
         except EOFError as error:
             self.close()
             raise network_error(error, host=self.settings.host, port=self.port, timeout=self.settings.timeout) from None
+
+    def _session_lost(self) -> bool:
+        """Whether the SSH connection or the SFTP channel is gone (a status reply from the server leaves both up)."""
+        sftp, ssh = self._sftp, self._ssh
+        if ssh is None:
+            return False  # nothing to judge by
+        return not ssh.is_active() or (sftp is not None and sftp.get_channel().closed)
 
     def list_files(self, pattern: str = "*") -> list[RemoteFile]:
         sftp = self.connect()

@@ -105,3 +105,15 @@ def test_text_that_is_no_key_is_a_clear_error(sftp_settings):
 
     assert not verdict.ok
     assert verdict.message.startswith("The private key cannot be read")
+
+
+def test_a_session_lost_mid_transfer_is_a_transient_error_whatever_paramiko_raises(sftp_settings):
+    """A dropped connection can surface as EOFError, SSHException or an OSError without errno ("Socket is
+    closed"); all three mean the network, not a refusal by the server, so the run is retried."""
+    from sources.transports import TransientTransportError
+
+    with get_transport(sftp_settings) as transport:
+        sftp = transport.connect()
+        sftp.get_channel().close()  # the channel goes away under the session, as when the server aborts
+        with pytest.raises(TransientTransportError):
+            transport.put("after-drop.csv", b"sku\nA\n")
