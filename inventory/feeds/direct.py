@@ -186,8 +186,8 @@ def row_encoder(
         elif name in targets and (name in TEXT_TARGETS or name == "status"):
             # COALESCE(s.name, ...): '' for text, active for a status.
             fallback = "active" if name == "status" else ""
-            value(column, f"{{{name}}}", f"{name} = get({name!r})", f"if {name} is None:", f"    {name} = {fallback!r}")
-            texts.append(name)
+            lines = (f"{name} = get({name!r})", f"if {name} is None:", f"    {name} = {fallback!r}")
+            value(column, f"{{{name}}}", *lines, text=name)
         elif name == "quantity" and name in targets:
             value(column, "{quantity!s}", "quantity = get('quantity')", "if quantity is None:", "    quantity = 0")
         elif name in NUMERIC_TARGETS and name in targets:

@@ -13,12 +13,13 @@ or a feed-safety hold leaves inventory exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from array import array
 from itertools import chain
 from typing import Any
 
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sources.models import Source
@@ -131,10 +132,6 @@ def _analyze_after(result: FeedResult) -> None:
             cursor.execute(f"ANALYZE {VARIANT}")
 
 
-class _ChecksNeeded(Exception):
-    """A first import's insert left rows out: roll it back and run the checks it skipped."""
-
-
 class _Stage:
     def __init__(self, cursor, request: FeedRequest, source: Source, result: FeedResult, exclusions):
         self.cursor, self.request, self.source, self.result = cursor, request, source, result
@@ -147,7 +144,6 @@ class _Stage:
         self.existed = False
         self.active: int | None = None
         self.by_index = False
-        self.checks_deferred = False  # a first import's checks wait for the insert to refuse something
         self.params: dict[str, Any] = {"source": source.pk, "prefix": source.sku_prefix, "now": timezone.now()}
         self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines, flx_gone")
 
@@ -325,11 +321,9 @@ class _Stage:
             self._plan_joins()
         else:
             self.active = 0
-        # A first import without parents checks nothing up front (each check is a pass over the whole stage):
-        # the insert itself refuses what the checks would find, and only then do they run (see _insert).
-        self.checks_deferred = not self.existed and request.kind == "primary" and "parent_sku" not in self.targets
-        if not self.checks_deferred:
-            self._invalidate()
+        # A first import comes here only with parents, or after the direct copy (see direct.py) was refused: so
+        # the checks run up front, rather than after an insert of every row that fails.
+        self._invalidate()
         if self.existed or request.kind == "secondary":
             self._dedupe()
         # Else the unique (source, sku) index finds repeated SKUs while inserting (see _insert).
@@ -382,7 +376,7 @@ class _Stage:
 
         A re-sent feed stages only its changed lines; left to itself the planner hashes that stage and scans
         every variant of the source once per statement (≈ 0.3-0.5 s each on a million variants). Statements
-        whose only nested loop starts from the stage turn hash and merge joins off (``_index_joins``); the
+        whose only nested loop starts from the stage turn hash and merge joins off (``_joins_by_index``); the
         others say it with LATERAL. Turning them off for the whole merge is not safe: with a stale estimate of
         the variants the planner then loops over them and scans the stage for each one (minutes).
         """
@@ -401,10 +395,15 @@ class _Stage:
             )
         return f"JOIN {VARIANT} v ON v.source_id = %(source)s AND v.sku = s.sku"
 
-    def _index_joins(self, on: bool) -> None:
-        if self.by_index:
-            switch = "off" if on else "on"
-            self.cursor.execute(f"SET LOCAL enable_hashjoin = {switch}; SET LOCAL enable_mergejoin = {switch}")
+    @contextlib.contextmanager
+    def _joins_by_index(self):
+        """Hash and merge joins off for the statements inside, when ``by_index`` (see _plan_joins)."""
+        if not self.by_index:
+            yield
+            return
+        self.cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+        yield  # a failure rolls the transaction back, and SET LOCAL with it
+        self.cursor.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
 
     def _check_safety(self, *, affected: int, rows: int) -> None:
         """Feed safety; the source's active count is only needed when something would be lost, or nothing read."""
@@ -548,19 +547,17 @@ class _Stage:
             else ""
         )
         fingerprint = "''" if self.request.kind == "secondary" else "s.hash"
-        self._index_joins(True)
-        self.cursor.execute(
-            f"""
-            UPDATE {VARIANT} v SET {sets}, content_hash = {fingerprint}, updated_at = %(now)s{stamp}
-            FROM flx_stage s {exprs.parent_join}
-            WHERE s.ok AND v.source_id = %(source)s AND v.sku = s.sku
-              AND ({compare_columns}) IS DISTINCT FROM ({compare_values})
-            """,
-            self.params,
-        )
-        updated = self.cursor.rowcount
-        self._index_joins(False)
-        return updated
+        with self._joins_by_index():
+            self.cursor.execute(
+                f"""
+                UPDATE {VARIANT} v SET {sets}, content_hash = {fingerprint}, updated_at = %(now)s{stamp}
+                FROM flx_stage s {exprs.parent_join}
+                WHERE s.ok AND v.source_id = %(source)s AND v.sku = s.sku
+                  AND ({compare_columns}) IS DISTINCT FROM ({compare_values})
+                """,
+                self.params,
+            )
+            return self.cursor.rowcount
 
     def _unknown(self) -> int:
         """Secondary feeds never create: note the rows whose SKU the source does not have."""
@@ -586,48 +583,34 @@ class _Stage:
         """
         if self.existed:
             new_rows = missing
-            self._index_joins(True)  # NOT EXISTS on the (source, sku) index: a nested loop can only start at s
-            new_count = self._count(f"SELECT count(*) {new_rows}")
-            self._index_joins(False)
+            with self._joins_by_index():  # NOT EXISTS on the (source, sku) index: a nested loop can only start at s
+                new_count = self._count(f"SELECT count(*) {new_rows}")
             if not new_count:
                 return 0, 0  # nothing to insert: no need to count every source's variants for the SKU limit
         else:
             new_rows = f"FROM flx_stage s {exprs.parent_join} WHERE s.ok"
             new_count = self.staged_ok
-        checked_rows = new_rows
-        if self.checks_deferred:
-            new_rows += " AND s.sku <> ''"  # the one check the table would not refuse
         limit, room = sku_room()
         columns = ", ".join(exprs.insert)
         values = ", ".join(exprs.insert.values())
         order = f"ORDER BY s.row LIMIT {room}" if new_count > room else ""
         insert = f"INSERT INTO {VARIANT} ({columns}) SELECT {values} {new_rows} {order}"
         if self.existed:
-            self._index_joins(True)
-            self.cursor.execute(insert, self.params)
-            inserted = self.cursor.rowcount
-            self._index_joins(False)
+            with self._joins_by_index():
+                self.cursor.execute(insert, self.params)
         else:
             # A first import skips the search for repeated SKUs (a pass over the whole stage): the unique index
             # refuses a repeated one, and only then are they reported and the insert run again without them.
-            # With the checks deferred (see merge), a value too long or too large for its column fails the
-            # insert the same way, and a row it left out (an empty SKU; the SKU limit) means: run them, again.
             try:
                 with transaction.atomic():
                     self.cursor.execute(insert, self.params)
-                    if self.checks_deferred and self.cursor.rowcount != self.staged_ok:
-                        raise _ChecksNeeded
-            except (IntegrityError, DataError, _ChecksNeeded):
-                if self.checks_deferred:
-                    self.checks_deferred = False
-                    self._invalidate()
+            except IntegrityError:
                 self._dedupe()
                 new_count = self.staged_ok
                 order = f"ORDER BY s.row LIMIT {room}" if new_count > room else ""
-                insert = f"INSERT INTO {VARIANT} ({columns}) SELECT {values} {checked_rows} {order}"
+                insert = f"INSERT INTO {VARIANT} ({columns}) SELECT {values} {new_rows} {order}"
                 self.cursor.execute(insert, self.params)
-            inserted = self.cursor.rowcount
-        created = inserted
+        created = self.cursor.rowcount
         over = new_count - created
         if over > 0:
             self.cursor.execute(
@@ -682,16 +665,15 @@ class _Stage:
 
     def _refresh_fingerprints(self) -> None:
         """Rows whose bytes changed but values did not: keep their new fingerprint so the next diff skips them."""
-        self._index_joins(True)
-        self.cursor.execute(
-            f"""
-            UPDATE {VARIANT} v SET content_hash = s.hash FROM flx_stage s
-            WHERE s.ok AND s.hash <> '' AND v.source_id = %(source)s AND v.sku = s.sku
-              AND v.content_hash IS DISTINCT FROM s.hash
-            """,
-            self.params,
-        )
-        self._index_joins(False)
+        with self._joins_by_index():
+            self.cursor.execute(
+                f"""
+                UPDATE {VARIANT} v SET content_hash = s.hash FROM flx_stage s
+                WHERE s.ok AND s.hash <> '' AND v.source_id = %(source)s AND v.sku = s.sku
+                  AND v.content_hash IS DISTINCT FROM s.hash
+                """,
+                self.params,
+            )
 
     def drop(self) -> None:
         self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines, flx_gone")
