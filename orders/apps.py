@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class OrdersConfig(AppConfig):
@@ -13,3 +14,7 @@ class OrdersConfig(AppConfig):
 
         register()
         register_connection_tester("rest", rest_connection_test)
+
+        from .services.fr_documents import documents_install_after_migrate
+
+        post_migrate.connect(documents_install_after_migrate, sender=self)

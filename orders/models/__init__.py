@@ -2,6 +2,7 @@ from .edi import EdiDocument, FRSubmission, InboundFile
 from .fulfillment import (
     AckLine,
     Acknowledgement,
+    FRDocument,
     FREvent,
     FRLine,
     FulfillmentRequest,
@@ -18,6 +19,7 @@ __all__ = [
     "Acknowledgement",
     "ApiToken",
     "EdiDocument",
+    "FRDocument",
     "FREvent",
     "FRLine",
     "FRSubmission",

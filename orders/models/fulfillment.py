@@ -113,6 +113,26 @@ class FRLine(models.Model):
         return self.quantity - self.shipped_quantity - self.canceled_quantity - self.voided_quantity
 
 
+class FRDocument(models.Model):
+    """An FR as the supplier API renders it (its JSON text), kept current by PostgreSQL triggers.
+
+    ``orders.services.fr_documents`` installs the triggers (PostgreSQL only) and explains them; the FR polling
+    page (``orders.selectors.fr_api``) reads these instead of rendering every FR of every page again. A plain id,
+    not a foreign key: the triggers alone write and delete rows, and Django's deletion collector must not.
+    """
+
+    fulfillment_request_id = models.BigIntegerField(primary_key=True)
+    updated_at = models.DateTimeField(help_text="The FR's updated_at when this was rendered.")
+    version = models.CharField(max_length=32, help_text="Which rendering of the API wrote it.")
+    body = models.TextField()
+
+    class Meta:
+        verbose_name = "FR document"
+
+    def __str__(self) -> str:
+        return f"FR {self.fulfillment_request_id} ({self.version})"
+
+
 class FREvent(models.Model):
     """One move or note in an FR's life: who, when, from, to, why."""
 

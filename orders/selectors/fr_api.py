@@ -4,11 +4,14 @@
 SQLite mode and the FR detail); this module is the hot path on PostgreSQL. Each FR is one JSON text
 (compact, keys in the order of the API schema) with its ship-to and lines nested; timestamps are
 formatted as DRF renders them (ISO 8601, UTC as ``Z``, no fraction when it is zero) and amounts as the
-column's text, so the body is byte for byte what the Python path renders. Python never decodes a row:
-the cost of a page is one index range scan and ~100 primary-key lookups, whatever the page size.
+column's text, so the body is byte for byte what the Python path renders. That text is rendered when the FR
+changes and stored (``orders.services.fr_documents``); the page reads it and renders here only an FR whose stored
+text is missing or stale. Python never decodes a row: the cost of a page is one index range scan and ~100
+primary-key lookups, whatever the page size.
 """
 
 import base64
+import hashlib
 from dataclasses import dataclass
 
 from flxhub.api.pagination import HORIZON_SQL, Position, next_cursor
@@ -151,17 +154,36 @@ _FR = _json_object(
 _FR_COLUMNS = ("id", "number", "order_id", "source_id", "status", "shipping_status", "invoice_status")
 _FR_COLUMNS += ("status_reason", "shipping_method", "source_shipping_code", "source_reference", *_TIMESTAMPS)
 
-# ``{where}`` selects the FRs. The page (and the FR after it, for has_more) comes off the (source, updated_at,
-# id) index in order with the FR columns, and the nested loops over it keep that order: no sort of the rows.
-# Each FR's lines are one indexed subquery; updated_at is rendered once, for the FR and for the cursor.
+# Which rendering wrote a stored document (orders_frdocument.version): a change to the rendering above changes it,
+# so documents an older one wrote are passed over until ``orders.services.fr_documents`` renders them again.
+DOCUMENT_VERSION = hashlib.md5(_FR.encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _document_from(ids: str) -> str:
+    """The FROM of the documents of the FRs whose id is in ``ids`` (SQL: an array parameter or a column)."""
+    return (
+        f" FROM (SELECT {', '.join(_FR_COLUMNS)}, {_iso('updated_at')} AS updated_at_text"
+        f" FROM orders_fulfillmentrequest WHERE id = {ids}) AS fr JOIN orders_order AS o ON o.id = fr.order_id"
+    )
+
+
+def document_select(ids: str) -> str:
+    """SQL selecting (id, updated_at, document) of the FRs whose id is in ``ids``, e.g. ``ANY(%s)``."""
+    return f"SELECT fr.id, fr.updated_at, {_FR}{_document_from(ids)}"
+
+
+# ``{where}`` selects the FRs. The page (and the FR after it, for has_more) comes off the (source, updated_at, id)
+# index in order, and the nested loop over it keeps that order: no sort of the rows. Each FR's document is one
+# primary-key lookup; one missing, stale (another updated_at) or written by another rendering is rendered here.
 PAGE_SQL = f"""
-SELECT {_FR}, fr.updated_at_text, fr.id
+SELECT coalesce(d.body, (SELECT {_FR}{_document_from("p.id")})),
+    {_iso("p.updated_at")}, p.id
 FROM (
-    SELECT {", ".join(_FR_COLUMNS)}, {_iso("updated_at")} AS updated_at_text FROM orders_fulfillmentrequest
-    WHERE {{where}} ORDER BY updated_at, id LIMIT %s
-) AS fr
-JOIN orders_order AS o ON o.id = fr.order_id
-ORDER BY fr.updated_at, fr.id
+    SELECT id, updated_at FROM orders_fulfillmentrequest WHERE {{where}} ORDER BY updated_at, id LIMIT %s
+) AS p
+LEFT JOIN orders_frdocument AS d
+    ON d.fulfillment_request_id = p.id AND d.updated_at = p.updated_at AND d.version = '{DOCUMENT_VERSION}'
+ORDER BY p.updated_at, p.id
 """
 # One line, no indentation: under 4 kB with the usual filters, psycopg caches its conversion to $n placeholders.
 PAGE_SQL = " ".join(PAGE_SQL.split())
