@@ -159,25 +159,20 @@ _FR_COLUMNS += ("status_reason", "shipping_method", "source_shipping_code", "sou
 DOCUMENT_VERSION = hashlib.md5(_FR.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-def _document_from(ids: str) -> str:
-    """The FROM of the documents of the FRs whose id is in ``ids`` (SQL: an array parameter or a column)."""
-    return (
-        f" FROM (SELECT {', '.join(_FR_COLUMNS)}, {_iso('updated_at')} AS updated_at_text"
-        f" FROM orders_fulfillmentrequest WHERE id = {ids}) AS fr JOIN orders_order AS o ON o.id = fr.order_id"
-    )
-
-
 def document_select(ids: str) -> str:
     """SQL selecting (id, updated_at, document) of the FRs whose id is in ``ids``, e.g. ``ANY(%s)``."""
-    return f"SELECT fr.id, fr.updated_at, {_FR}{_document_from(ids)}"
+    return (
+        f"SELECT fr.id, fr.updated_at, {_FR} FROM (SELECT {', '.join(_FR_COLUMNS)}, {_iso('updated_at')}"
+        f" AS updated_at_text FROM orders_fulfillmentrequest WHERE id = {ids}) AS fr"
+        " JOIN orders_order AS o ON o.id = fr.order_id"
+    )
 
 
 # ``{where}`` selects the FRs. The page (and the FR after it, for has_more) comes off the (source, updated_at, id)
 # index in order, and the nested loop over it keeps that order: no sort of the rows. Each FR's document is one
-# primary-key lookup; one missing, stale (another updated_at) or written by another rendering is rendered here.
+# primary-key lookup; NULL when it is missing, stale (another updated_at) or written by another rendering.
 PAGE_SQL = f"""
-SELECT coalesce(d.body, (SELECT {_FR}{_document_from("p.id")})),
-    {_iso("p.updated_at")}, p.id
+SELECT d.body, {_iso("p.updated_at")}, p.id
 FROM (
     SELECT id, updated_at FROM orders_fulfillmentrequest WHERE {{where}} ORDER BY updated_at, id LIMIT %s
 ) AS p
@@ -187,6 +182,20 @@ ORDER BY p.updated_at, p.id
 """
 # One line, no indentation: under 4 kB with the usual filters, psycopg caches its conversion to $n placeholders.
 PAGE_SQL = " ".join(PAGE_SQL.split())
+DOCUMENTS_SQL = document_select("ANY(%s)")
+
+
+def _documents(rows: list[tuple]) -> list[str]:
+    """The rows' documents, those the page could not use rendered now (a second statement, only then).
+
+    An FR that changed between the two statements is rendered as it is now: newer than its place in the page,
+    and polled again after its new updated_at, as any FR that changes while a client pages.
+    """
+    missing = [pk for body, _, pk in rows if body is None]
+    if not missing:
+        return [body for body, _, _ in rows]
+    rendered = {pk: body for pk, _, body in prepared_fetchall(DOCUMENTS_SQL, [missing])}
+    return [body if body is not None else rendered[pk] for body, _, pk in rows if body is not None or pk in rendered]
 
 
 def _cursor(rendered: str, pk: int) -> str:
@@ -204,7 +213,7 @@ def fr_page_json(poll: FRPoll, *, start: Position | None, limit: int) -> bytes:
     body = "".join(
         [
             '{"data":[',
-            ",".join(row[0] for row in rows),
+            ",".join(_documents(rows)),
             '],"next_cursor":',
             "null" if cursor_text is None else f'"{cursor_text}"',
             ',"has_more":',
