@@ -18,7 +18,7 @@ see ``reference/perf.md``); rows are then converted and yielded one at a time.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -69,6 +69,7 @@ class XlsxReader:
         self.sheet_name: str = sheet.name
         # calamine's rows start at sheet row 1 but at the first used column: pad so index 0 is column A.
         self._pad = [""] * (sheet.start[1] if sheet.start else 0)
+        self._width = sheet.width
         self._rows = sheet.iter_rows()
         self._line = 0
         self.headers: list[str] | None = None
@@ -101,23 +102,69 @@ class XlsxReader:
 
     def _generate(self) -> Iterator[Record]:
         headers = self.headers
-        width = len(headers) if headers is not None else 0
         row = 0
         line = self._line
-        pad = self._pad
+        convert = _row_function(len(self._pad), self._width, headers)
         for raw in self._rows:
             line += 1
-            cells = pad + [cell_text(cell) for cell in raw] if pad else [cell_text(cell) for cell in raw]
-            if not any(cells):
+            values = convert(raw)
+            if values is None:
                 continue
             row += 1
-            if headers is None:
-                yield Record(row, line, cells)
-            elif len(cells) > width and any(cells[width:]):
-                message = f"sheet row {line}: cells beyond the header"
-                yield Record(row, line, dict(zip(headers, cells)), message)  # noqa: B905 - extra cells reported
+            if values.__class__ is tuple:  # (values,): cells beyond the header hold something
+                yield Record(row, line, values[0], f"sheet row {line}: cells beyond the header")
             else:
-                yield Record(row, line, dict(zip(headers, cells)))  # noqa: B905 - short rows are fine
+                yield Record(row, line, values)
+
+
+def _row_function(pad: int, width: int, headers: list[str] | None) -> Callable[[list], Any]:
+    """Return ``raw row -> values``: None for an empty row, else a dict by header (a list without headers), or
+    ``(dict,)`` when cells beyond the header hold something.
+
+    Generated source, like the mapping's fast path: every cell is converted inline (``cell_text`` for a text
+    cell is the cell itself, for a number a ``repr``), without a call and a loop per cell; 0.41 -> 0.22 s for
+    100,000 rows of 10 cells. A row of another width than ``width`` (calamine's rows all have the sheet's) takes
+    the general way.
+    """
+    names = [f"c{index}" for index in range(width)]
+    body = ["def convert(raw):"]
+    if names:
+        body += ["    try:", f"        {''.join(name + ', ' for name in names)}= raw"]
+        body += ["    except ValueError:", "        return general(raw)"]
+    for name in names:
+        body += [
+            f"    if {name}.__class__ is not str:",
+            f"        if {name}.__class__ is float:",
+            f"            {name} = str(int({name})) if {name}.is_integer() and -1e16 < {name} < 1e16 else repr({name})",
+            "        else:",
+            f"            {name} = text({name})",
+        ]
+    body += [f"    if not ({' or '.join(names) or 'False'}):", "        return None"]
+    cells = [repr("")] * pad + names
+    if headers is None:
+        body.append(f"    return [{', '.join(cells)}]")
+    else:
+        pairs = ", ".join(f"{header!r}: {cell}" for header, cell in zip(headers, cells))  # noqa: B905 - shorter
+        beyond = cells[len(headers) :]
+        body.append(f"    values = {{{pairs}}}")
+        if any(cell in names for cell in beyond):
+            body += [f"    if {' or '.join(cell for cell in beyond if cell in names)}:", "        return (values,)"]
+        body.append("    return values")
+
+    def general(raw: list) -> Any:
+        cells = [""] * pad + [cell_text(cell) for cell in raw]
+        if not any(cells):
+            return None
+        if headers is None:
+            return cells
+        values = dict(zip(headers, cells))  # noqa: B905 - short rows are fine
+        if len(cells) > len(headers) and any(cells[len(headers) :]):
+            return (values,)
+        return values
+
+    namespace: dict[str, Any] = {"text": cell_text, "general": general}
+    exec(compile("\n".join(body), "<xlsx row>", "exec"), namespace)  # noqa: S102 - our own source
+    return namespace["convert"]
 
 
 def read_xlsx(source: Source, options: Mapping[str, Any] | None = None) -> XlsxReader:

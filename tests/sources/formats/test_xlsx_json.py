@@ -113,3 +113,40 @@ def test_json_lines_skip_blank_lines_and_report_bad_ones():
     assert [(record.row, record.line, record.values["sku"]) for record in records] == [(1, 1, "A"), (2, 3, "B")]
     with pytest.raises(FormatError, match="line 2"):
         list(read_records("jsonl", b'{"sku": "A"}\n{"sku": \n', {}))
+
+
+@pytest.mark.parametrize("headers", [None, ["a", "b", "c"], ["a", "b"]], ids=["no header", "header", "short header"])
+@pytest.mark.parametrize("pad", [0, 2])
+def test_xlsx_generated_row_function_converts_as_cell_text_does(headers, pad):
+    """The reader's generated row conversion gives what ``cell_text`` per cell gives, whatever the cells hold."""
+    from datetime import datetime, time, timedelta
+
+    from sources.formats.xlsx import _row_function, cell_text
+
+    samples = ["", "text", " ", 0.0, 1.0, -2.0, 2.5, 1e16, 1e17, -0.0, float("nan"), float("inf"), 7, True, False]
+    samples += [None, date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), time(6, 7), timedelta(days=1, seconds=3)]
+    if headers is not None:
+        headers = [f"pad{index}" for index in range(pad)] + headers
+    convert = _row_function(pad, 3, headers)
+    rows = [[first, second, third] for first in samples for second in ("", 1.5) for third in ("", "x", 3.0)]
+    rows += [["a"], ["", "", "", "more"]]  # another width than the sheet's: the general way
+    for raw in rows:
+        cells = [""] * pad + [cell_text(cell) for cell in raw]
+        if not any(cells):
+            expected = None
+        elif headers is None:
+            expected = cells
+        else:
+            values = dict(zip(headers, cells, strict=False))
+            expected = (values,) if any(cells[len(headers) :]) else values
+        assert convert(raw) == expected, raw
+
+
+def test_xlsx_cells_beyond_the_header_are_reported_on_their_row():
+    data = write_xlsx([["A", 1, None], ["B", 2, "stray"], [None, None, None], ["C", 3, None]], ["sku", "qty"])
+    records = list(read_records("xlsx", data, {}))
+    assert [(record.row, record.line, record.values, record.error) for record in records] == [
+        (1, 2, {"sku": "A", "qty": "1"}, None),
+        (2, 3, {"sku": "B", "qty": "2"}, "sheet row 3: cells beyond the header"),
+        (3, 5, {"sku": "C", "qty": "3"}, None),
+    ]
