@@ -14,7 +14,8 @@ def drop_triggers(apps, schema_editor):
     schema_editor.execute(
         "DO $$ DECLARE f regprocedure; BEGIN"
         " FOR f IN SELECT oid::regprocedure FROM pg_proc WHERE proname LIKE 'flx\\_frdoc\\_%' LOOP"
-        " EXECUTE format('DROP FUNCTION %s CASCADE', f); END LOOP; END $$"
+        " EXECUTE format('DROP FUNCTION %s CASCADE', f); END LOOP; END $$",
+        None,  # no parameters: the text goes as written, % and all
     )
 
 
