@@ -149,6 +149,7 @@ class InventoryVariant(models.Model):
         on_delete=models.SET_NULL,
         related_name="source_variants",
         db_index=False,
+        db_constraint=False,  # row triggers instead (migration 0007): no per-row check queued for a NULL key
     )
     is_excluded = models.BooleanField(default=False, help_text="Matched an exclusion rule; never routed.")
     content_hash = models.CharField(

@@ -1,4 +1,5 @@
-"""A variant's source and parent exist: the triggers of inventory migration 0004 (no FOREIGN KEY), on both databases.
+"""A variant's source, parent and product variant exist: the triggers of inventory migrations 0004 and 0007 (no
+FOREIGN KEY), on both databases.
 
 Each scenario below runs on PostgreSQL (the suite's database) and, in one subprocess, on SQLite (the embedded mode).
 """
@@ -12,9 +13,9 @@ import time
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from inventory.models import InventoryParent, InventoryVariant
+from inventory.models import InventoryParent, InventoryVariant, ProductVariant
 from sources.models import Source
-from tests.factories import SourceFactory, VariantFactory
+from tests.factories import ProductVariantFactory, SourceFactory, VariantFactory
 from tests.workers import REPO_ROOT
 
 MISSING_ID = 987_654_321
@@ -129,6 +130,41 @@ def moving_a_variant_to_a_missing_source_or_parent_is_refused():
     variant.save()
 
 
+def variant_of_a_missing_product_variant_is_refused_on_insert_and_update():
+    source, product = SourceFactory(), ProductVariantFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InventoryVariant.objects.create(source=source, product_variant_id=MISSING_ID, sku="ORPHAN")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InventoryVariant.objects.bulk_create(
+            [
+                InventoryVariant(source=source, sku="OK-1"),
+                InventoryVariant(source=source, sku="OK-2", product_variant_id=MISSING_ID),
+            ]
+        )
+    assert not InventoryVariant.objects.filter(source=source).exists()
+    variant = VariantFactory(source=source, product_variant=product)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        InventoryVariant.objects.filter(pk=variant.pk).update(product_variant_id=MISSING_ID)
+    assert InventoryVariant.objects.filter(product_variant=None).update(product_variant=product) == 0
+    assert _execute(f"UPDATE {VARIANT} SET product_variant_id = NULL WHERE id = %s", [variant.pk]) == 1  # noqa: S608
+    assert InventoryVariant.objects.filter(pk=variant.pk).update(product_variant=product) == 1
+    variant.refresh_from_db()
+    variant.title = "saved whole, product variant unchanged"
+    variant.save()
+
+
+def deleting_a_product_variant_that_variants_reference_is_refused_unless_they_let_go():
+    product, other = ProductVariantFactory(), ProductVariantFactory()
+    variant = VariantFactory(product_variant=product)
+    _refused("DELETE FROM inventory_productvariant WHERE id = %s", [product.pk])
+    _refused("UPDATE inventory_productvariant SET id = %s WHERE id = %s", [MISSING_ID, product.pk])
+    assert _execute("UPDATE inventory_productvariant SET title = 'renamed' WHERE id = %s", [product.pk]) == 1
+    assert _execute("DELETE FROM inventory_productvariant WHERE id = %s", [other.pk]) == 1
+    product.delete()  # Django's collector sets the variants' product variant to NULL first (SET_NULL)
+    variant.refresh_from_db()
+    assert variant.product_variant_id is None and not ProductVariant.objects.filter(pk=product.pk).exists()
+
+
 SCENARIOS = [
     variant_of_a_missing_source_is_refused_and_nothing_is_stored,
     variant_of_a_missing_parent_is_refused_and_nothing_is_stored,
@@ -136,6 +172,8 @@ SCENARIOS = [
     deleting_a_source_or_parent_that_variants_reference_is_refused,
     deleting_a_source_or_parent_after_its_variants_works,
     moving_a_variant_to_a_missing_source_or_parent_is_refused,
+    variant_of_a_missing_product_variant_is_refused_on_insert_and_update,
+    deleting_a_product_variant_that_variants_reference_is_refused_unless_they_let_go,
 ]
 
 
@@ -156,10 +194,19 @@ def test_truncating_sources_or_parents_that_variants_reference_is_refused():
     assert not Source.objects.exists()
 
 
+@pytest.mark.django_db
+def test_truncating_product_variants_that_variants_reference_is_refused():
+    VariantFactory(product_variant=ProductVariantFactory())
+    _execute("SET CONSTRAINTS ALL IMMEDIATE", [])
+    _refused("TRUNCATE inventory_productvariant CASCADE", [])
+    _execute(f"TRUNCATE {VARIANT}, inventory_productvariant CASCADE", [])
+    assert not ProductVariant.objects.exists()
+
+
 SQLITE_PROBE = """
 from importlib import import_module
 from django.db import connection, models, transaction
-from inventory.models import InventoryParent, InventoryVariant
+from inventory.models import InventoryParent, InventoryVariant, ProductVariant
 from sources.models import Source
 from tests.inventory.test_variant_integrity import SCENARIOS
 
@@ -176,15 +223,20 @@ def run_scenarios(stage):
 run_scenarios("migrated")
 # What a later migration altering these tables does (see migration 0004): SQLite remakes each table.
 integrity = import_module("inventory.migrations.0004_variant_integrity_triggers")
-for model, name in ((Source, "sku_prefix"), (InventoryParent, "title"), (InventoryVariant, "mpn")):
+products = import_module("inventory.migrations.0007_variant_product_triggers")
+for model, name in (
+    (Source, "sku_prefix"), (InventoryParent, "title"), (ProductVariant, "title"), (InventoryVariant, "mpn")
+):
     old = model._meta.get_field(name)
     new = models.CharField(max_length=old.max_length + 1, blank=True)
     new.set_attributes_from_name(name)
     new.model = model
     with connection.schema_editor() as editor:
+        products.drop_triggers(None, editor)
         integrity.drop_triggers(None, editor)
         editor.alter_field(model, old, new)
         integrity.create_triggers(None, editor)
+        products.create_triggers(None, editor)
 run_scenarios("remade")
 """
 
@@ -192,7 +244,7 @@ run_scenarios("remade")
 @pytest.mark.slow
 def test_variant_references_on_sqlite(tmp_path):
     """The same scenarios on the embedded mode's SQLite, migrated from scratch as `make run` does; and again after
-    the three tables are remade the way migration 0004 tells a later migration to."""
+    the four tables are remade the way migrations 0004 and 0007 tell a later migration to."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
     env.update({"DJANGO_SETTINGS_MODULE": "flxhub.settings.base", "FLXHUB_DATA_DIR": str(tmp_path / "data")})
     manage = [sys.executable, "manage.py"]
@@ -289,3 +341,46 @@ def test_variant_insert_waits_for_a_concurrent_source_delete(first_commits):
     else:
         assert outcome["result"] == "done"
         assert InventoryVariant.objects.get(sku="RACER").source_id == source.pk
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first_commits", [True, False], ids=["link-commits", "link-rolls-back"])
+def test_product_variant_delete_waits_for_a_concurrent_link(first_commits):
+    """Link first: the delete waits for the linking transaction, then is refused if the link was committed."""
+    product, variant = ProductVariantFactory(), VariantFactory()
+    with transaction.atomic():
+        InventoryVariant.objects.filter(pk=variant.pk).update(product_variant=product)
+        thread, outcome = _in_other_transaction(
+            lambda: _execute("DELETE FROM inventory_productvariant WHERE id = %s", [product.pk])
+        )
+        _wait_until_blocked(outcome["pid"])
+        transaction.set_rollback(not first_commits)
+    thread.join(30)
+    variant.refresh_from_db()
+    if first_commits:
+        assert outcome["result"] == "refused" and f"key (id)=({product.pk})" in outcome["error"]
+        assert variant.product_variant_id == product.pk
+    else:
+        assert outcome["result"] == "done"
+        assert not ProductVariant.objects.filter(pk=product.pk).exists() and variant.product_variant_id is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first_commits", [True, False], ids=["delete-commits", "delete-rolls-back"])
+def test_link_waits_for_a_concurrent_product_variant_delete(first_commits):
+    """Delete first: the link waits for the deleting transaction, then is refused if the product variant is gone."""
+    product, variant = ProductVariantFactory(), VariantFactory()
+    with transaction.atomic():
+        _execute("DELETE FROM inventory_productvariant WHERE id = %s", [product.pk])
+        thread, outcome = _in_other_transaction(
+            lambda: InventoryVariant.objects.filter(pk=variant.pk).update(product_variant_id=product.pk)
+        )
+        _wait_until_blocked(outcome["pid"])
+        transaction.set_rollback(not first_commits)
+    thread.join(30)
+    variant.refresh_from_db()
+    if first_commits:
+        assert outcome["result"] == "refused" and f"key (product_variant_id)=({product.pk})" in outcome["error"]
+        assert variant.product_variant_id is None
+    else:
+        assert outcome["result"] == "done" and variant.product_variant_id == product.pk
