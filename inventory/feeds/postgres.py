@@ -1,8 +1,9 @@
 """The PostgreSQL fast path: stream → map → COPY into temporary stage tables → set-based merge in one transaction.
 
 No ORM instance is built per row. A CSV feed re-sent with few changes is diffed before it is mapped: pass 1
-fingerprints every raw row into ``flx_lines``; rows whose fingerprint is some variant's ``content_hash`` are
-unchanged and are neither parsed nor mapped; pass 2 maps only the others into ``flx_stage``. The merge then
+fingerprints every raw row and compares them with the variants' ``content_hash`` (``line_diff``); rows whose
+fingerprint some variant carries are unchanged and are neither parsed nor mapped; pass 2 maps only the others
+into ``flx_stage``, and the variants no row carries go into ``flx_gone``. The merge then
 updates rows whose values are distinct (``IS DISTINCT FROM``), inserts new ones (anti-join), archives the
 missing ones and links products — every count comes from a statement's row count.
 
@@ -38,7 +39,8 @@ from .common import (
     sku_room,
 )
 from .direct import apply_first_import
-from .lines import CsvLayout, CsvRows, fingerprints_at
+from .line_diff import LineDiff, diff_lines
+from .lines import CsvLayout, fingerprint_value
 from .pipeline import MappedFeed, prepare
 from .variants_sql import (
     JSON_TARGETS,
@@ -97,8 +99,10 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
             return
     with connection.cursor() as cursor:
         stage = _Stage(cursor, request, source, result, exclusions)
-        # The diff and archive hash-join a million fingerprints; with the default 4 MB they spill to disk in batches.
+        # A large stage and the archive without a diff hash-join up to a million rows; 4 MB would spill them to disk.
         cursor.execute(f"SET work_mem = '{WORK_MEM}'")
+        # Compiling a plan to machine code takes 0.1-0.2 s, more than most statements here run (the diff's scan too).
+        cursor.execute("SET jit = off")
         try:
             changed = None
             if layout is not None and request.kind == "primary" and stage.has_fingerprints():
@@ -111,7 +115,7 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
                 stage.merge()
         finally:
             stage.drop()
-            cursor.execute("RESET work_mem")
+            cursor.execute("RESET work_mem; RESET jit")
     _analyze_after(result)
 
 
@@ -137,7 +141,7 @@ class _Stage:
         self.cursor, self.request, self.source, self.result = cursor, request, source, result
         self.exclusions = {name: values for name, values in exclusions.items() if values}
         self.targets: list[str] = []
-        self.lines = False  # flx_lines holds this feed's fingerprints (the diff ran)
+        self.lines: LineDiff | None = None  # the diff of this feed's rows, when it ran (flx_gone holds its gone)
         self.starts: array | None = None  # byte offset of each data row, when the diff ran
         self.unchanged_lines = 0
         self.staged_ok = 0
@@ -145,7 +149,7 @@ class _Stage:
         self.active: int | None = None
         self.by_index = False
         self.params: dict[str, Any] = {"source": source.pk, "prefix": source.sku_prefix, "now": timezone.now()}
-        self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines, flx_gone")
+        self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_gone")
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -156,79 +160,23 @@ class _Stage:
         return self.cursor.fetchone()[0]
 
     def diff_lines(self, layout: CsvLayout, salt: bytes) -> array | None:
-        """Pass 1: fingerprint every raw row; return the changed rows, or None when most rows changed."""
-        file, cursor = self.request.file, self.cursor
-        start = file.tell()
-        cursor.execute("CREATE TEMP TABLE flx_lines (row integer, hash text)")
-        total = 0
-        starts = array("q")  # byte offset of each data row: pass 2 reads only the changed ones
-        add_start = starts.append
-        seen: set[int] = set()  # the fingerprints' Python hashes: finds a row repeated byte for byte
-        add_seen = seen.add
-        with cursor.copy("COPY flx_lines (row, hash) FROM STDIN") as copy:
-            buffer = []
-            for row, digest, at in fingerprints_at(CsvRows(file, layout), salt):
-                add_start(at)
-                add_seen(hash(digest))
-                buffer.append(f"{row}\t{digest}\n")
-                if len(buffer) >= 10_000:
-                    copy.write("".join(buffer))
-                    total += len(buffer)
-                    buffer.clear()
-            copy.write("".join(buffer))
-            total += len(buffer)
-        file.seek(start)
-        self.lines = True
-        cursor.execute("ANALYZE flx_lines")
-        # One hash full join of the lines with the source's variants gives both sides: the lines no variant
-        # carries (changed) and the variants no line carries (flx_gone: the only ones the archive must look at).
-        # Hash joins only: stale statistics must not turn this into a nested loop over a million rows.
-        cursor.execute("SET enable_nestloop = off")
-        cursor.execute(
-            f"""
-            CREATE TEMP TABLE flx_unmatched AS
-            SELECT l.row, v.id FROM flx_lines l
-            FULL JOIN (SELECT id, content_hash FROM {VARIANT} WHERE source_id = %(source)s) v
-                ON v.content_hash = l.hash
-            WHERE l.row IS NULL OR v.id IS NULL
-            """,
-            self.params,
-        )
-        cursor.execute("CREATE TEMP TABLE flx_gone AS SELECT id FROM flx_unmatched WHERE row IS NULL")
-        cursor.execute("ANALYZE flx_gone")
-        # Changed: no variant carries the fingerprint, or the same raw row appears twice (a duplicate SKU; the
-        # search for those rows is a pass over every line, so it runs only when the hashes above saw one).
-        repeated = len(seen) < total
-        del seen
-        cursor.execute(
-            """
-            CREATE TEMP TABLE flx_changed AS
-            SELECT row FROM flx_unmatched WHERE row IS NOT NULL
-            """
-            + (
-                """
-            UNION
-            SELECT l.row FROM flx_lines l JOIN (
-                SELECT hash FROM flx_lines GROUP BY hash HAVING count(*) > 1
-            ) twice ON twice.hash = l.hash
-            """
-                if repeated
-                else ""
-            )
-        )
-        changed_count = cursor.rowcount
-        cursor.execute("RESET enable_nestloop")
-        try:
-            if changed_count > total * DIFF_AT_MOST:
-                self.result.log.append(f"{changed_count} of {total} rows changed; mapping every row.")
-                cursor.execute("DROP TABLE flx_lines, flx_gone")
-                self.lines = False
-                return None
-            cursor.execute("SELECT row FROM flx_changed ORDER BY row")
-            changed = array("q", (row for (row,) in cursor.fetchall()))
-            self.starts = starts
-        finally:
-            cursor.execute("DROP TABLE flx_changed, flx_unmatched")
+        """Pass 1: diff the raw rows with the variants (see line_diff); return the changed rows, or None when most
+        rows changed. The variants no row carries go into flx_gone."""
+        diff = diff_lines(self.request.file, layout, salt, self.source.pk)
+        if diff is None:
+            self.result.log.append("The variants' row fingerprints could not be read; mapping every row.")
+            return None
+        total, changed = diff.total, diff.changed
+        if len(changed) > total * DIFF_AT_MOST:
+            self.result.log.append(f"{len(changed)} of {total} rows changed; mapping every row.")
+            return None
+        self.cursor.execute("CREATE TEMP TABLE flx_gone (id bigint)")
+        if diff.gone:
+            with self.cursor.copy("COPY flx_gone (id) FROM STDIN") as copy:
+                copy.write("\n".join(map(str, diff.gone)) + "\n")
+        self.cursor.execute("ANALYZE flx_gone")
+        self.lines = diff
+        self.starts = diff.starts
         self.unchanged_lines = total - len(changed)
         self.result.log.append(f"{total} rows: {len(changed)} changed since the last apply, mapping only those.")
         return changed
@@ -311,8 +259,6 @@ class _Stage:
 
     def merge(self) -> None:
         result, request = self.result, self.request
-        # Compiling a statement's plan to machine code takes 0.1-0.2 s, more than most of these statements run.
-        self.cursor.execute("SET LOCAL jit = off")
         lock_global_settings()
         self.existed = bool(self._count(f"SELECT EXISTS (SELECT 1 FROM {VARIANT} WHERE source_id = %(source)s)"))
         if self.existed:
@@ -380,7 +326,7 @@ class _Stage:
         others say it with LATERAL. Turning them off for the whole merge is not safe: with a stale estimate of
         the variants the planner then loops over them and scans the stage for each one (minutes).
         """
-        size = self.unchanged_lines + self.staged_ok if self.lines else self._active()
+        size = self.unchanged_lines + self.staged_ok if self.lines is not None else self._active()
         self.by_index = self.staged_ok * 20 < size
 
     def _variant_of_stage_row(self) -> str:
@@ -458,28 +404,29 @@ class _Stage:
                 """,
                 lambda returned: f"SKU {returned[1]} repeats row {returned[2]}; only the first row of a SKU is applied",
             )
-        if not self.lines or not self._count(
-            f"""
-            SELECT EXISTS (
-                SELECT 1 FROM flx_stage s {self._variant_of_stage_row()}
-                WHERE s.ok AND NOT EXISTS (SELECT 1 FROM flx_gone g WHERE g.id = v.id)
-            )
-            """
-        ):
+        if self.lines is None:
             return
         # A changed row whose SKU is also on an unchanged row: the unchanged row's variant carries its fingerprint
-        # (its variant is not among the gone ones, whose fingerprint no line has: the check above).
+        # (it is not among the gone ones, whose fingerprint no row has), and the diff knows the rows carrying it.
+        # (Rows repeated byte for byte are all staged: the search above reported them.)
         self.cursor.execute(
             f"""
-            SELECT s.row, s.sku, l.row FROM flx_stage s
-            JOIN {VARIANT} v ON v.source_id = %(source)s AND v.sku = s.sku
-            JOIN flx_lines l ON l.hash = v.content_hash
-            WHERE s.ok AND l.row <> s.row
+            SELECT s.row, s.sku, v.content_hash FROM flx_stage s {self._variant_of_stage_row()}
+            WHERE s.ok AND NOT EXISTS (SELECT 1 FROM flx_gone g WHERE g.id = v.id)
             """,
             self.params,
         )
+        found = self.cursor.fetchall()
+        if not found:
+            return
+        carrying = self.lines.unchanged_rows_carrying({fingerprint_value(content_hash) for _, _, content_hash in found})
+        pairs = [
+            (row, sku, unchanged_row)
+            for row, sku, content_hash in found
+            for unchanged_row in carrying.get(fingerprint_value(content_hash), ())
+        ]
         later_rows = []
-        for row, sku, unchanged_row in self.cursor.fetchall():
+        for row, sku, unchanged_row in pairs:
             later, first = (row, unchanged_row) if unchanged_row < row else (unchanged_row, row)
             message = f"SKU {sku} repeats row {first}; only the first row of a SKU is applied"
             self.result.error(RowNote(later, sku, "sku", sku, message))
@@ -628,7 +575,7 @@ class _Stage:
     def _archive(self) -> tuple[int, int]:
         """Archive the variants missing from the feed; return (archived, of which were active)."""
         present = "NOT EXISTS (SELECT 1 FROM flx_stage s WHERE s.sku = v.sku)"
-        if self.lines:
+        if self.lines is not None:
             # The diff already found the variants no line of this feed carries: look only at those.
             variants = (
                 f"flx_gone g CROSS JOIN LATERAL (SELECT * FROM {VARIANT} v WHERE v.id = g.id OFFSET 0) v"
@@ -656,7 +603,7 @@ class _Stage:
             self.params,
         )
         archived, active = self.cursor.fetchone()
-        if not self.lines:
+        if self.lines is None:
             self.cursor.execute(f"SET LOCAL enable_nestloop = on; SET LOCAL enable_hashjoin = {not self.by_index}")
         return archived, active
 
@@ -676,7 +623,7 @@ class _Stage:
             )
 
     def drop(self) -> None:
-        self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_lines, flx_gone")
+        self.cursor.execute("DROP TABLE IF EXISTS flx_stage, flx_parents, flx_gone")
 
 
 def _parent_values(data: dict[str, Any]) -> bool:
