@@ -5,11 +5,12 @@ variants carry (``content_hash``: the fingerprint of the row that last applied e
 no variant carries changed, or is new; so does every copy of a row repeated byte for byte (the merge reports the
 repeats). A variant whose fingerprint no row carries is *gone*: the only variants a full feed may archive.
 
-The comparison runs in the client, in a Python set of the rows' fingerprints, at C speed (no Python code per row).
-The variants' ids and fingerprints come from one query, in 16 parts (~1.5 MB each for a million variants): it is sent
-before the file is read and read after, so PostgreSQL scans the variants on one core while Python hashes the rows
-on the other. Nothing per row goes to the server, and it joins no rows with rows. Memory: the fingerprint and byte
-offset of each row (16 bytes a row) and the set (~65 MB for a million rows; ~85 MB while it grows).
+The comparison runs in the client, at C speed (no Python code per row), one part of the fingerprints at a time (by
+their first hex digit: ``lines.fingerprint_part``), in sets small enough for the CPU's cache. The variants' ids and
+fingerprints come from one query, one row per part: it is sent before the file is read and read after, so
+PostgreSQL scans the variants on one core while Python hashes the rows on the other. Nothing per row goes to the
+server, and it joins no rows with rows. Memory: the fingerprint, number and byte offset of each row (24 bytes a
+row), one part of the variants at a time, and a set of one part.
 """
 
 from __future__ import annotations
@@ -27,22 +28,31 @@ from typing import IO
 from django.db import DatabaseError, connection
 from psycopg import pq
 
-from .lines import CsvLayout, CsvRows, digest_values, fingerprint_values
+from .lines import (
+    FINGERPRINT_PARTS,
+    CsvLayout,
+    CsvRows,
+    digest_values,
+    fingerprint_part,
+    fingerprint_value,
+    fingerprint_values,
+)
 from .variants_sql import VARIANT
 
-PARTS = 16  # the variants come in this many rows: a few MB each at a time, whatever the source's size
-_NO_FINGERPRINT = "0" * 16  # value 0, which no row is given (see diff_lines)
+_UNFINGERPRINTED = FINGERPRINT_PARTS  # the part of the variants without a fingerprint
 
-# The source's variants in PARTS rows: their ids as big-endian 64-bit integers, and their fingerprints in hex in the
-# same order (two aggregates of one pass over the same rows), or zeros for a variant without one (never applied by
-# a CSV row, or since written otherwise). Grouped by a joined series, not by ``id % PARTS`` itself: the planner
-# expects as many groups as the series has rows and hashes them, where it would expect one group per variant and
-# sort them all.
+# One row per part: the part, the ids of its variants as big-endian 64-bit integers, and their fingerprints in hex
+# in the same order (two aggregates of one pass over the same rows). The part is that of lines.fingerprint_part; a
+# variant without a fingerprint (never applied by a CSV row, or since written otherwise) is in part 16, the gone ones
+# of every full feed. The parts are a joined series, not the expression itself: the planner then expects 17 groups
+# and hashes them, where it would expect one group per variant and sort them all.
 _VARIANT_FINGERPRINTS = f"""
-    SELECT string_agg(int8send(id), ''::bytea),
-           string_agg(CASE WHEN length(content_hash) = 16 THEN content_hash ELSE '{_NO_FINGERPRINT}' END, '')
-    FROM generate_series(0, {PARTS - 1}) part JOIN {VARIANT} ON id % {PARTS} = part
-    WHERE source_id = $1
+    SELECT part, string_agg(int8send(v.id), ''::bytea), string_agg(v.content_hash, '')
+    FROM {VARIANT} v
+    JOIN generate_series(0, {_UNFINGERPRINTED}) part ON part = CASE
+        WHEN octet_length(v.content_hash) = 16 THEN ascii(v.content_hash) & 15 ELSE {_UNFINGERPRINTED}
+    END
+    WHERE v.source_id = $1
     GROUP BY part
 """
 
@@ -55,17 +65,20 @@ class LineDiff:
     changed: array  # rows no variant carries, or repeated, ascending
     gone: array  # ids of the variants no row carries
     starts: array  # byte offset of each data row (index row - 1)
-    fingerprints: array  # fingerprint value of each data row (index row - 1)
+    values: list[array]  # the fingerprint values of the rows of each part
+    numbers: list[array]  # the numbers of those rows
 
-    def unchanged_rows_carrying(self, values: set[int]) -> dict[int, list[int]]:
-        """The unchanged rows carrying each of the fingerprint ``values`` (a pass over every row: for rare look-ups)."""
-        rows: dict[int, list[int]] = {}
+    def unchanged_rows_carrying(self, fingerprints: set[str]) -> dict[str, list[int]]:
+        """The unchanged rows carrying each of the stored ``fingerprints`` (a pass over their parts: rare look-ups)."""
+        rows: dict[str, list[int]] = {}
         changed = self.changed
-        for row, value in enumerate(self.fingerprints, 1):
-            if value in values:
-                at = bisect_left(changed, row)
-                if at == len(changed) or changed[at] != row:
-                    rows.setdefault(value, []).append(row)
+        for fingerprint in fingerprints:
+            value, part = fingerprint_value(fingerprint), fingerprint_part(fingerprint)
+            for row, row_value in zip(self.numbers[part], self.values[part], strict=True):
+                if row_value == value:
+                    at = bisect_left(changed, row)
+                    if at == len(changed) or changed[at] != row:
+                        rows.setdefault(fingerprint, []).append(row)
         return rows
 
 
@@ -73,44 +86,52 @@ def diff_lines(file: IO[bytes], layout: CsvLayout, salt: bytes, source_id: int) 
     """Fingerprint the data rows of ``file`` (read from its position, then rewound) and diff them with the
     variants of ``source_id``; None when a stored fingerprint cannot be read (then every row must be mapped).
 
-    Runs on Django's connection, which must be free: nothing else may use it until this returns.
+    Runs on Django's connection, which must be free: nothing else may use it until this returns. Parallel workers
+    should be off in its session: they would take the core that hashes the rows, to shorten a scan that ends sooner.
     """
     start = file.tell()
     with _SentQuery(_VARIANT_FINGERPRINTS, [str(source_id)]) as variants:
         try:
-            line_values, starts = fingerprint_values(CsvRows(file, layout), salt)
+            values, numbers, starts = fingerprint_values(CsvRows(file, layout), salt)
         finally:
             file.seek(start)
-        total = len(line_values)
-        uncarried = set(line_values)  # once every variant is through: the rows' values no variant carries, and more
-        repeated = len(uncarried) < total
-        zero = 0 in uncarried  # the value of "no fingerprint" on the variants' side: that row has changed
-        uncarried.discard(0)
+        changed = array("q")
         gone = array("q")
-        for ids, hexes in variants.rows():
+        unseen = set(range(FINGERPRINT_PARTS))
+        for part_bytes, ids, hexes in variants.rows():
+            part = int.from_bytes(part_bytes, "big")
+            if part == _UNFINGERPRINTED:
+                gone.extend(_big_endian_ids(ids))
+                continue
+            unseen.discard(part)
             try:
-                values = digest_values(bytearray(binascii.unhexlify(hexes)))
+                variant_values = digest_values(bytearray(binascii.unhexlify(hexes)))
             except binascii.Error:
                 return None
-            part_ids = _big_endian_ids(ids)
-            if 0 in values:
-                gone.extend(compress(part_ids, map(operator.not_, values)))
-                part_ids = array("q", compress(part_ids, values))
-                values = array("Q", compress(values, values))
-            # One pass takes out the values a row carries and puts in those none does (a variant's value is unique:
-            # it is the fingerprint of the row that made its SKU). Only if one was put in is the part looked at again.
-            size = len(uncarried)
-            uncarried.symmetric_difference_update(values)
-            if size - len(uncarried) != len(values):
-                gone.extend(compress(part_ids, map(uncarried.__contains__, values)))
-    # The rows' values left are those no variant carries; the gone variants' values, also left, are on no row.
-    uncarried = set(uncarried)  # a small table: the emptied one keeps its million-row size
-    if zero:
-        uncarried.add(0)
+            changed.extend(_diff_part(values[part], numbers[part], variant_values, _big_endian_ids(ids), gone))
+    for part in unseen:  # no variant has a fingerprint in this part: its rows all changed
+        changed.extend(numbers[part])
+    return LineDiff(
+        total=len(starts),
+        changed=array("q", sorted(changed)),
+        gone=gone,
+        starts=starts,
+        values=values,
+        numbers=numbers,
+    )
+
+
+def _diff_part(values: array, rows: array, variant_values: array, variant_ids: array, gone: array) -> Iterator[int]:
+    """Add the ids of the part's gone variants to ``gone``; return the part's changed rows."""
+    remaining = set(values)  # once the variants are taken out: the rows' values no variant carries
+    repeated = len(remaining) < len(values)
+    carried = list(map(remaining.__contains__, variant_values))
+    if not all(carried):
+        gone.extend(compress(variant_ids, map(operator.not_, carried)))
+    remaining.difference_update(variant_values)
     if repeated:
-        uncarried |= _repeated(line_values)
-    changed = array("q", compress(range(1, total + 1), map(uncarried.__contains__, line_values)))
-    return LineDiff(total=total, changed=changed, gone=gone, starts=starts, fingerprints=line_values)
+        remaining |= _repeated(values)
+    return compress(rows, map(remaining.__contains__, values))
 
 
 def _repeated(values: array) -> set[int]:

@@ -40,7 +40,7 @@ from .common import (
 )
 from .direct import apply_first_import
 from .line_diff import LineDiff, diff_lines
-from .lines import CsvLayout, fingerprint_value
+from .lines import CsvLayout
 from .pipeline import MappedFeed, prepare
 from .variants_sql import (
     JSON_TARGETS,
@@ -102,7 +102,8 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
         # A large stage and the archive without a diff hash-join up to a million rows; 4 MB would spill them to disk.
         cursor.execute(f"SET work_mem = '{WORK_MEM}'")
         # Compiling a plan to machine code takes 0.1-0.2 s, more than most statements here run (the diff's scan too).
-        cursor.execute("SET jit = off")
+        # Parallel workers: see line_diff.diff_lines (and none of the writing statements here can have any).
+        cursor.execute("SET jit = off; SET max_parallel_workers_per_gather = 0")
         try:
             changed = None
             if layout is not None and request.kind == "primary" and stage.has_fingerprints():
@@ -115,7 +116,7 @@ def apply_postgres(request: FeedRequest, source: Source, result: FeedResult) -> 
                 stage.merge()
         finally:
             stage.drop()
-            cursor.execute("RESET work_mem; RESET jit")
+            cursor.execute("RESET work_mem; RESET jit; RESET max_parallel_workers_per_gather")
     _analyze_after(result)
 
 
@@ -419,11 +420,11 @@ class _Stage:
         found = self.cursor.fetchall()
         if not found:
             return
-        carrying = self.lines.unchanged_rows_carrying({fingerprint_value(content_hash) for _, _, content_hash in found})
+        carrying = self.lines.unchanged_rows_carrying({content_hash for _, _, content_hash in found})
         pairs = [
             (row, sku, unchanged_row)
             for row, sku, content_hash in found
-            for unchanged_row in carrying.get(fingerprint_value(content_hash), ())
+            for unchanged_row in carrying.get(content_hash, ())
         ]
         later_rows = []
         for row, sku, unchanged_row in pairs:
