@@ -41,6 +41,10 @@ from .variants_sql import VARIANT
 
 _UNFINGERPRINTED = FINGERPRINT_PARTS  # the part of the variants without a fingerprint
 
+# The value of the first hex digit of a content_hash (0-9: 48-57, a-f: 97-102), without a function per character;
+# anything else gives a part too, where reading the fingerprint then fails (see diff_lines).
+_FIRST_HEX_DIGIT = "(ascii(v.content_hash) + (ascii(v.content_hash) >> 6) * 9) & 15"
+
 # One row per part: the part, the ids of its variants as big-endian 64-bit integers, and their fingerprints in hex
 # in the same order (two aggregates of one pass over the same rows). The part is that of lines.fingerprint_part; a
 # variant without a fingerprint (never applied by a CSV row, or since written otherwise) is in part 16, the gone ones
@@ -50,7 +54,7 @@ _VARIANT_FINGERPRINTS = f"""
     SELECT part, string_agg(int8send(v.id), ''::bytea), string_agg(v.content_hash, '')
     FROM {VARIANT} v
     JOIN generate_series(0, {_UNFINGERPRINTED}) part ON part = CASE
-        WHEN octet_length(v.content_hash) = 16 THEN ascii(v.content_hash) & 15 ELSE {_UNFINGERPRINTED}
+        WHEN octet_length(v.content_hash) = 16 THEN {_FIRST_HEX_DIGIT} ELSE {_UNFINGERPRINTED}
     END
     WHERE v.source_id = $1
     GROUP BY part

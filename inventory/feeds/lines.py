@@ -155,14 +155,11 @@ def fingerprints(rows: Iterable[tuple[int, bytes]], salt: bytes) -> Iterator[tup
 
 
 FINGERPRINT_PARTS = 16  # fingerprint_values splits rows by the first hex digit of their fingerprint
-# The part of a fingerprint whose first byte is the index: the low 4 bits of its first hex digit's character code
-# (the parts of 0-9 and of a-f overlap; what counts is that PostgreSQL finds it with ``ascii(hash) & 15``).
-_PART_OF_FIRST_BYTE = bytes(ord(f"{byte:02x}"[0]) & 0x0F for byte in range(256))
 
 
 def fingerprint_part(fingerprint: str) -> int:
     """The part of a stored fingerprint (a ``content_hash``), as ``fingerprint_values`` splits rows."""
-    return ord(fingerprint[0]) & 0x0F
+    return int(fingerprint[0], 16)
 
 
 def fingerprint_values(rows: CsvRows, salt: bytes) -> tuple[list[array], list[array], array]:
@@ -181,7 +178,6 @@ def fingerprint_values(rows: CsvRows, salt: bytes) -> tuple[list[array], list[ar
     # The loop of CsvRows.__iter__, with the byte offsets, inlined: it is most of a re-sent feed's time.
     position = rows.data_start
     is_blank, maybe_blank = rows.is_blank, rows.maybe_blank
-    part_of = _PART_OF_FIRST_BYTE
     row = 0
     for record in rows.records:
         at = position
@@ -191,7 +187,7 @@ def fingerprint_values(rows: CsvRows, salt: bytes) -> tuple[list[array], list[ar
         digest = hasher()
         digest.update(record.rstrip(b"\r\n"))
         value = digest.digest()
-        part = part_of[value[0]]
+        part = value[0] >> 4
         add_digest[part](value)
         row += 1
         add_number[part](row)
