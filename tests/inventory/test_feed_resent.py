@@ -92,3 +92,11 @@ def test_a_variant_without_a_fingerprint_missing_from_the_feed_is_archived(apply
     stored = variants(source)
     assert (stored["R-40"].status, stored["R-40"].quantity) == ("archived", 0)
     assert stored["R-7"].status == "active" and stored["R-7"].content_hash
+
+
+def test_a_resent_feed_adding_rows_to_a_small_source_creates_only_those(apply_feed):
+    source = SourceFactory()  # most rows fall into fingerprint parts where the source has no variant yet
+    apply_feed(source, csv_feed(ROWS[:1]))
+    result = apply_feed(source, csv_feed(ROWS[:2]))
+    assert (result.counts["created"], result.counts["unchanged"], result.counts["archived"]) == (1, 1, 0)
+    assert sorted(variants(source)) == ["R-1", "R-2"]
