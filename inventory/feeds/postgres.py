@@ -300,7 +300,8 @@ class _Stage:
         updated = self._update(exprs) if self.existed else 0
         created, over_limit = self._insert(exprs)
         linked = self._link_products()
-        if self.existed:
+        if self.existed and self.staged_ok > updated + created + over_limit:
+            # Only a staged row that neither updated nor created a variant can hold a fingerprint to refresh.
             self._refresh_fingerprints()
         counts = result.counts
         counts["created"] += created

@@ -100,3 +100,15 @@ def test_a_resent_feed_adding_rows_to_a_small_source_creates_only_those(apply_fe
     result = apply_feed(source, csv_feed(ROWS[:2]))
     assert (result.counts["created"], result.counts["unchanged"], result.counts["archived"]) == (1, 1, 0)
     assert sorted(variants(source)) == ["R-1", "R-2"]
+
+
+def test_a_row_whose_bytes_change_but_not_its_values_keeps_its_new_fingerprint(apply_feed, engine):
+    source = SourceFactory()
+    apply_feed(source, csv_feed(ROWS))
+    rows = [*ROWS[:2], ("R-3", "Row 3", "", "1.5", 3, "active"), *ROWS[3:]]
+    result = apply_feed(source, csv_feed(rows))
+    assert (result.counts["updated"] if engine == "postgres" else 0, result.counts["created"]) == (0, 0)
+    again = apply_feed(source, csv_feed(rows))
+    assert (again.counts["updated"], again.counts["unchanged"]) == (0, 40)
+    if engine == "postgres":
+        assert "40 rows: 0 changed since the last apply, mapping only those." in again.log
