@@ -135,7 +135,7 @@ def _diff_part(values: array, rows: array, variant_values: array, variant_ids: a
     remaining.difference_update(variant_values)
     if repeated:
         remaining |= _repeated(values)
-    return compress(rows, map(remaining.__contains__, values))
+    return compress(rows, map(remaining.__contains__, values)) if remaining else ()
 
 
 def _repeated(values: array) -> set[int]:
