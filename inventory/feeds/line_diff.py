@@ -47,11 +47,13 @@ _FIRST_HEX_DIGIT = "(ascii(v.content_hash) + (ascii(v.content_hash) >> 6) * 9) &
 
 # One row per part: the part, the ids of its variants as big-endian 64-bit integers, and their fingerprints in hex
 # in the same order (two aggregates of one pass over the same rows). The part is that of lines.fingerprint_part; a
-# variant without a fingerprint (never applied by a CSV row, or since written otherwise) is in part 16, the gone ones
-# of every full feed. The parts are a joined series, not the expression itself: the planner then expects 17 groups
-# and hashes them, where it would expect one group per variant and sort them all.
+# variant without a fingerprint (never applied by a CSV row, or since written otherwise) is in part 16, the gone
+# ones of every full feed, whose content_hash is not sent. The parts are a joined series, not the expression itself:
+# the planner then expects 17 groups and hashes them, where it would expect one group per variant and sort them all.
 _VARIANT_FINGERPRINTS = f"""
-    SELECT part, string_agg(int8send(v.id), ''::bytea), string_agg(v.content_hash, '')
+    SELECT part,
+           string_agg(int8send(v.id), ''::bytea),
+           string_agg(v.content_hash, '') FILTER (WHERE part < {_UNFINGERPRINTED})
     FROM {VARIANT} v
     JOIN generate_series(0, {_UNFINGERPRINTED}) part ON part = CASE
         WHEN octet_length(v.content_hash) = 16 THEN {_FIRST_HEX_DIGIT} ELSE {_UNFINGERPRINTED}
@@ -99,7 +101,8 @@ def diff_lines(file: IO[bytes], layout: CsvLayout, salt: bytes, source_id: int) 
             values, numbers, starts = fingerprint_values(CsvRows(file, layout), salt)
         finally:
             file.seek(start)
-        changed = array("q")
+        total = len(starts)
+        changed = bytearray(total)  # 1 at index row - 1 for a changed row: sorted without a list of them all
         gone = array("q")
         unseen = set(range(FINGERPRINT_PARTS))
         for part_bytes, ids, hexes in variants.rows():
@@ -112,12 +115,14 @@ def diff_lines(file: IO[bytes], layout: CsvLayout, salt: bytes, source_id: int) 
                 variant_values = digest_values(bytearray(binascii.unhexlify(hexes)))
             except binascii.Error:
                 return None
-            changed.extend(_diff_part(values[part], numbers[part], variant_values, _big_endian_ids(ids), gone))
+            for row in _diff_part(values[part], numbers[part], variant_values, _big_endian_ids(ids), gone):
+                changed[row - 1] = 1
     for part in unseen:  # no variant has a fingerprint in this part: its rows all changed
-        changed.extend(numbers[part])
+        for row in numbers[part]:
+            changed[row - 1] = 1
     return LineDiff(
-        total=len(starts),
-        changed=array("q", sorted(changed)),
+        total=total,
+        changed=array("q", compress(range(1, total + 1), changed)),
         gone=gone,
         starts=starts,
         values=values,
